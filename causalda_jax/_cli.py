@@ -1,0 +1,36 @@
+"""The ``causalda`` command-line tool."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="causalda",
+    help="Causal data augmentation with a JAX core: discover graphs, augment data, study, and model marketing mix.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Each domain keeps its command next to its code; they are attached here.
+    from ._cli_augment import augment_command
+
+    app.command("augment")(augment_command)
+    # [discover command]
+    # [study command]
+    # [mmm commands]
+    # [benchmark command]
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the ``causalda`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
