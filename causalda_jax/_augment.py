@@ -1,0 +1,357 @@
+"""ADMG causal data augmentation: weighted enumeration of the Markov factorization, in bounded memory.
+
+Rows are kept as training-row indices, one per processed variable, in a fixed-capacity buffer.
+Each variable extends every kept row by each of the n training values; the candidates are
+scored in fixed-size chunks, pruned by θ_eff and compacted into the next buffer. Shapes depend
+only on (capacity, chunk, n, d, pillow size), so one compiled step serves every chunk and every
+variable whose conditioning set has the same size.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Hashable, Iterable
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from ._augmented_data import AugmentedData
+from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
+from ._graph import GraphLike
+from ._kernels import log_conditional_weights, log_kernel_matrix
+from ._plan import Plan, make_plan
+
+__all__ = ["augment", "AugmentationOverflowError", "empty_reason"]
+
+# Candidates scored per chunk: bounds the (chunk, n) temporaries to a few tens of MB.
+_CANDIDATES_PER_CHUNK = 1 << 19
+# Parent rows and output slots handled per block by the sorted step.
+_SLOT_BLOCK = 1 << 14
+# Default cap on kept rows when the user gives none: about 1 GB of index buffers.
+_DEFAULT_BUFFER_BYTES = 1 << 30
+
+
+class AugmentationOverflowError(MemoryError):
+    """More rows survive a step than ``max_rows`` allows."""
+
+
+@partial(jax.jit, static_argnames=("kernel", "chunk"))
+def _expand_scored(
+    x: Float[Array, "n d"],
+    h: Float[Array, " d"],
+    is_categorical: Bool[Array, " d"],
+    pillow: Int[Array, " c"],
+    var: Int[Array, ""],
+    parent_idx: Int[Array, "cap d"],
+    parent_lw: Float[Array, " cap"],
+    parent_count: Int[Array, ""],
+    log_threshold: Float[Array, ""],
+    *,
+    kernel: str,
+    chunk: int,
+) -> tuple[Int[Array, "cap d"], Float[Array, " cap"], Int[Array, ""]]:
+    """Extend every kept row by every training value of ``var``; prune; compact.
+
+    Candidates are scored ``chunk`` parent rows at a time against all n training rows. The
+    returned count may exceed the capacity: the buffer then holds the first ``cap`` rows and
+    the caller must raise.
+    """
+    cap = parent_idx.shape[0]
+    n = x.shape[0]
+    x_pillow = x[:, pillow]
+    h_pillow = h[pillow]
+    cat_pillow = is_categorical[pillow]
+
+    def score(i, state):
+        out_flat, out_lw, count = state
+        rows = i * chunk + jnp.arange(chunk, dtype=count.dtype)
+        valid = rows < parent_count
+        rows = jnp.minimum(rows, cap - 1)
+        if pillow.shape[0] == 0:
+            log_f = jnp.full((chunk, n), -math.log(n), parent_lw.dtype)
+        else:
+            z = jnp.take_along_axis(x_pillow, parent_idx[rows][:, pillow], axis=0)
+            log_f = log_conditional_weights(log_kernel_matrix(z, x_pillow, h_pillow, cat_pillow, kernel))
+        log_w = parent_lw[rows][:, None] + log_f
+        keep = valid[:, None] & (log_w >= log_threshold) & (log_w > -jnp.inf)
+        # Ranks within each row, then row offsets: far cheaper on CPU than one flat cumsum.
+        within = jnp.cumsum(keep, axis=1, dtype=jnp.int32)
+        per_row = within[:, -1].astype(count.dtype)
+        before = jnp.cumsum(per_row) - per_row
+        position = jnp.where(keep, count + before[:, None] + within - 1, cap)
+        flat = rows[:, None] * n + jnp.arange(n, dtype=count.dtype)
+        out_flat = out_flat.at[position].set(flat, mode="drop")
+        out_lw = out_lw.at[position].set(log_w, mode="drop")
+        return out_flat, out_lw, count + jnp.sum(per_row)
+
+    n_chunks = (parent_count + chunk - 1) // chunk
+    init = (
+        jnp.zeros(cap, parent_count.dtype),
+        jnp.full(cap, -jnp.inf, parent_lw.dtype),
+        jnp.zeros((), parent_count.dtype),
+    )
+    out_flat, out_lw, count = jax.lax.fori_loop(0, n_chunks, score, init)
+    out_idx = parent_idx[out_flat // n].at[:, var].set((out_flat % n).astype(parent_idx.dtype))
+    return out_idx, out_lw, count
+
+
+@partial(jax.jit, static_argnames=("kernel",))
+def _expand_sorted(
+    x: Float[Array, "n d"],
+    h: Float[Array, " d"],
+    is_categorical: Bool[Array, " d"],
+    pillow: Int[Array, " c"],
+    var: Int[Array, ""],
+    parent_idx: Int[Array, "cap d"],
+    parent_lw: Float[Array, " cap"],
+    parent_count: Int[Array, ""],
+    log_threshold: Float[Array, ""],
+    *,
+    kernel: str,
+) -> tuple[Int[Array, "cap d"], Float[Array, " cap"], Int[Array, ""]]:
+    """The same step for a conditioning set of at most one column, in output-sized work.
+
+    With one conditioning column a row's conditional depends only on which training row that
+    column came from, so the ``(n, n)`` conditional matrix is computed once and each of its
+    rows sorted in decreasing order. A parent row then keeps a prefix of its sorted row, whose
+    length a binary search finds; the kept rows are laid out by their offsets without ever
+    materialising the ``count × n`` candidates. A root (no column) is the case of one
+    uniform row.
+    """
+    cap = parent_idx.shape[0]
+    n = x.shape[0]
+    if pillow.shape[0] == 0:
+        log_m = jnp.full((1, n), -math.log(n), parent_lw.dtype)
+        order = jnp.arange(n, dtype=parent_idx.dtype)[None, :]
+        config = jnp.zeros(cap, parent_idx.dtype)
+    else:
+        x_pillow = x[:, pillow]
+        log_m = log_conditional_weights(
+            log_kernel_matrix(x_pillow, x_pillow, h[pillow], is_categorical[pillow], kernel)
+        )
+        order = jnp.argsort(-log_m, axis=1, stable=True).astype(parent_idx.dtype)
+        log_m = jnp.take_along_axis(log_m, order, axis=1)
+        config = parent_idx[:, pillow[0]]
+    # Keep log w >= threshold and log w > -inf; the second is log w >= -max_float.
+    lowest = -jnp.finfo(parent_lw.dtype).max
+    steps = int(math.ceil(math.log2(n + 1))) + 1
+    block = min(_SLOT_BLOCK, cap)
+
+    def count_block(i, state):
+        ends, total = state
+        rows = i * block + jnp.arange(block, dtype=total.dtype)
+        conf = config[rows]
+        floor = jnp.maximum(log_threshold - parent_lw[rows], lowest)
+
+        def bisect(_, bounds):
+            lo, hi = bounds
+            mid = (lo + hi) // 2
+            ok = log_m[conf, jnp.minimum(mid, n - 1)] >= floor
+            active = lo < hi
+            return jnp.where(active & ok, mid + 1, lo), jnp.where(active & ~ok, mid, hi)
+
+        lo = jnp.zeros(block, total.dtype)
+        kept, _ = jax.lax.fori_loop(0, steps, bisect, (lo, jnp.full(block, n, total.dtype)))
+        kept = jnp.where(rows < parent_count, kept, 0)
+        block_ends = total + jnp.cumsum(kept)
+        return jax.lax.dynamic_update_slice(ends, block_ends, (i * block,)), block_ends[-1]
+
+    # Rows past the last parent end "at infinity", so the search below never picks them.
+    ends0 = jnp.full(cap, jnp.iinfo(parent_count.dtype).max, parent_count.dtype)
+    n_blocks = (parent_count + block - 1) // block
+    ends, count = jax.lax.fori_loop(0, n_blocks, count_block, (ends0, jnp.zeros((), parent_count.dtype)))
+
+    def fill_block(j, state):
+        out_idx, out_lw = state
+        slot = j * block + jnp.arange(block, dtype=count.dtype)
+        owner = jnp.minimum(jnp.searchsorted(ends, slot, side="right"), cap - 1)
+        start = jnp.where(owner > 0, ends[jnp.maximum(owner - 1, 0)], 0)
+        rank = jnp.clip(slot - start, 0, n - 1)
+        conf = config[owner]
+        rows = parent_idx[owner].at[:, var].set(order[conf, rank])
+        lw = jnp.where(slot < count, parent_lw[owner] + log_m[conf, rank], -jnp.inf)
+        return (
+            jax.lax.dynamic_update_slice(out_idx, rows, (j * block, 0)),
+            jax.lax.dynamic_update_slice(out_lw, lw, (j * block,)),
+        )
+
+    n_fill = (jnp.minimum(count, cap) + block - 1) // block
+    init = (jnp.zeros_like(parent_idx), jnp.full(cap, -jnp.inf, parent_lw.dtype))
+    out_idx, out_lw = jax.lax.fori_loop(0, n_fill, fill_block, init)
+    return out_idx, out_lw, count
+
+
+# Above this many training rows the sorted (n, n) conditional matrix costs too much memory.
+_SORTED_MAX_N = 3000
+
+
+def _expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk):
+    if len(pillow) <= 1 and x.shape[0] <= _SORTED_MAX_N:
+        return _expand_sorted(
+            x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold, kernel=kernel
+        )
+    return _expand_scored(
+        x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold, kernel=kernel, chunk=chunk
+    )
+
+
+def empty_reason(plan: Plan, step_name: Hashable) -> str:
+    """Why nothing survived, and what to change."""
+    roots = sum(1 for p in plan.pillows if not p)
+    n = plan.table.n
+    if roots >= 2 and plan.threshold_eff > 0 and float(n) ** (-roots) < plan.threshold_eff:
+        return (
+            f"no row survived: with {roots} root variables every row weighs at most 1/n^{roots} = "
+            f"{float(n) ** (-roots):.3g}, below the pruning level θ_eff = {plan.threshold_eff:.3g}. "
+            f"Lower threshold below {float(n) ** (1 - roots) if plan.config['normalize_threshold'] else float(n) ** -roots:.3g}, "
+            "or draw samples with causalda_jax.sample, which has no such limit"
+        )
+    return (
+        f"no row survived after variable {step_name!r}: every candidate weighed less than θ_eff = "
+        f"{plan.threshold_eff:.3g}. Lower threshold, or raise bandwidth_scale so that the kernel conditionals spread "
+        "their mass over more rows"
+    )
+
+
+def _buffer_shape(plan: Plan, max_rows: int | None, chunk_size: int | None) -> tuple[int, int]:
+    """(capacity, chunk): capacity is a multiple of chunk and holds every row a step can keep."""
+    n, d = plan.table.n, plan.table.d
+    if max_rows is None:
+        max_rows = _DEFAULT_BUFFER_BYTES // (2 * (4 * d + 16))
+    elif int(max_rows) < 1:
+        raise ValueError(f"max_rows must be a positive integer, got {max_rows}")
+    if chunk_size is None:
+        chunk_size = max(1, _CANDIDATES_PER_CHUNK // n)
+    elif int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
+    rows = int(min(plan.row_bound(), int(max_rows)))
+    # Powers of two, so that the capacity is a multiple of both block sizes at little cost.
+    chunk = 1 << (min(int(chunk_size), rows).bit_length() - 1)
+    quantum = max(chunk, min(_SLOT_BLOCK, 1 << (rows - 1).bit_length()))
+    return -(-rows // quantum) * quantum, chunk
+
+
+def augment(
+    data: pd.DataFrame,
+    graph: GraphLike,
+    *,
+    threshold: float = 1e-2,
+    normalize_threshold: bool = True,
+    kernel: str = "gaussian",
+    bandwidth: BandwidthSpec = "normal_reference",
+    bandwidth_scale: float = 1.0,
+    categorical: Iterable[Hashable] | None = None,
+    chunk_size: int | None = None,
+    max_rows: int | None = None,
+    progress: bool | Callable[[int, int, Hashable, int], None] = False,
+) -> AugmentedData:
+    """Full weighted causal data augmentation (ADMG-DA).
+
+    Every combination of training values consistent with the Markov factorization of
+    ``graph`` is enumerated with its weight ``Π_v w(x_v | pillow(v))``; rows lighter than
+    ``θ_eff`` are pruned after each variable (exact: factors are ≤ 1), and identical rows are
+    merged by adding their weights.
+
+    Args:
+        data: training table; its columns must be exactly the graph's nodes.
+        graph: a CausalGraph, a networkx DiGraph, a JSON path or a dict.
+        threshold: θ in [0, 1); 0 keeps every row of positive weight.
+        normalize_threshold: prune at θ/n (True) or at θ.
+        kernel: ``"gaussian"`` or ``"epanechnikov"`` for continuous columns.
+        bandwidth: ``"normal_reference"``, ``"silverman"``, ``"scott"``, a float, or a dict per column.
+        bandwidth_scale: τ, multiplies every bandwidth.
+        categorical: extra columns to treat as categorical (exact-match kernel).
+        chunk_size: partial rows scored per compiled chunk, rounded down to a power of two
+            (default: about 2^19 / n).
+        max_rows: most rows a step may keep (default: about 1 GB of buffers).
+        progress: True for a progress bar, or a callback ``(step, n_steps, variable, rows)``.
+
+    Returns:
+        The weighted rows; empty, with a warning saying why, when pruning removes everything.
+
+    Raises:
+        AugmentationOverflowError: a step needs more than ``max_rows`` rows (the message says
+            how many, and which threshold would fit).
+
+    Example:
+        >>> import pandas as pd, causalda_jax as cda
+        >>> df = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.0, 1.1, 1.9, 3.2]})
+        >>> aug = cda.augment(df, {"directed": [["x", "y"]]}, threshold=0.0)
+        >>> len(aug), round(aug.mass, 12)
+        (16, 1.0)
+    """
+    plan = make_plan(
+        data,
+        graph,
+        threshold=threshold,
+        normalize_threshold=normalize_threshold,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        bandwidth_scale=bandwidth_scale,
+        categorical=categorical,
+    )
+    d = plan.table.d
+    cap, chunk = _buffer_shape(plan, max_rows, chunk_size)
+    config = {**plan.config, "engine": "jax", "chunk_size": chunk, "capacity": cap}
+    names = [plan.table.columns[v] for v in plan.order]
+    callback = _progress_callback(progress, len(names))
+
+    with jax.enable_x64(True):
+        x = jnp.asarray(plan.table.values)
+        h = jnp.asarray(plan.h)
+        is_cat = jnp.asarray(plan.table.is_categorical)
+        idx = jnp.zeros((cap, d), jnp.int32)
+        lw = jnp.full(cap, -jnp.inf, jnp.float64).at[0].set(0.0)
+        count = jnp.ones((), jnp.int64)
+        log_threshold = jnp.asarray(plan.log_threshold, jnp.float64)
+        kept = 1
+        for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
+            idx, lw, count = _expand(
+                x, h, is_cat, pillow, jnp.asarray(var, jnp.int32), idx, lw, count, log_threshold,
+                kernel=plan.kernel, chunk=chunk,
+            )
+            kept = int(count)
+            if kept > cap:
+                _raise_overflow(plan, kept, cap, names[step], max_rows)
+            callback(step, names[step], kept)
+            if kept == 0:
+                warnings.warn(empty_reason(plan, names[step]), stacklevel=2)
+                break
+        index_rows = np.asarray(idx[:kept])
+        log_weights = np.asarray(lw[:kept])
+    return AugmentedData.from_index_rows(data, plan.table.values, index_rows, log_weights, plan.graph, config)
+
+
+def _raise_overflow(plan: Plan, needed: int, cap: int, name: Hashable, max_rows: int | None) -> None:
+    n, d = plan.table.n, plan.table.d
+    theta_fit = n / cap if plan.config["normalize_threshold"] else 1.0 / cap
+    limit = f"max_rows={max_rows}" if max_rows is not None else f"the default cap of {cap} rows (about 1 GB)"
+    raise AugmentationOverflowError(
+        f"after variable {name!r}, {needed} rows have weight ≥ θ_eff = {plan.threshold_eff:.3g}, more than "
+        f"{limit}. Raise max_rows (each row costs about {4 * d + 16} bytes), or raise threshold to at least "
+        f"{theta_fit:.3g}, which bounds every step by {cap} rows; or draw a fixed number of samples with "
+        "causalda_jax.sample"
+    )
+
+
+def _progress_callback(progress, total: int) -> Callable[[int, Hashable, int], None]:
+    if callable(progress):
+        return lambda step, name, rows: progress(step, total, name, rows)
+    if not progress:
+        return lambda step, name, rows: None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("augmenting", total=total)
+    bar.start()
+
+    def update(step: int, name: Hashable, rows: int) -> None:
+        bar.update(task, advance=1, description=f"{name}: {rows:,} rows")
+        if step + 1 == total or rows == 0:
+            bar.stop()
+
+    return update

@@ -1,0 +1,216 @@
+"""Where data and expert knowledge agree and disagree, with bootstrap stability and a consensus graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ._acyclic import greedy_dag
+from ._ci_tests import CITest
+from ._edge_stats import parent_pvalue
+from ._knowledge import Knowledge
+
+__all__ = ["DisagreementReport", "build_report"]
+
+_EXPERT_COLUMNS = [
+    "source", "target", "kind", "confidence", "verdict", "p_value", "data_strength",
+    "data_frequency", "reverse_frequency", "in_data_graph", "in_graph",
+]
+
+
+@dataclass(frozen=True)
+class DisagreementReport:
+    """Comparison of expert knowledge with what the data say.
+
+    Attributes:
+        edges: one row per required edge, per forbidden edge, and per data-supported edge that
+            points against the tiers or reverses a required path. Columns: ``source``,
+            ``target``, ``kind`` (``required`` / ``forbidden`` / ``tiers`` / ``reverses
+            required``), ``confidence``, ``verdict``, ``p_value`` (CI test of source and target
+            given the target's other parents), ``data_strength`` (edge weight learned from data
+            alone), ``data_frequency`` and ``reverse_frequency`` (share of data-only bootstrap
+            fits with ``source -> target`` and with ``target -> source``), ``in_data_graph``,
+            ``in_graph``.
+            Verdicts for required edges: ``supported``, ``direction disputed`` (the data prefer
+            the reverse), ``not supported``; for the others: ``consistent`` or ``conflict`` (the
+            data support the edge strongly: ``p_value < alpha`` and data-only bootstrap
+            frequency at least ``conflict_frequency``, or present in the data-only fit when
+            there is no bootstrap).
+        stability: one row per edge seen in any fit: ``frequency`` (knowledge-constrained
+            bootstrap), ``data_frequency`` (data-only bootstrap), ``in_graph``, ``in_data_graph``.
+        consensus: DAG of the edges with knowledge-constrained bootstrap frequency at least
+            ``consensus_frequency``, added most frequent first without closing a cycle.
+        alpha: significance level used in the verdicts.
+        n_bootstrap: number of bootstrap resamples (0: frequencies are NaN).
+    """
+
+    edges: pd.DataFrame
+    stability: pd.DataFrame
+    consensus: nx.DiGraph
+    alpha: float
+    n_bootstrap: int
+
+    @property
+    def conflicts(self) -> pd.DataFrame:
+        """Rows of :attr:`edges` where the data contradict the expert."""
+        bad = self.edges["verdict"].isin(["conflict", "not supported", "direction disputed"])
+        return self.edges[bad].reset_index(drop=True)
+
+    def agreement(self, graph: nx.DiGraph) -> dict[tuple, str]:
+        """Category of each edge for drawing: ``both`` (required and found from data alone),
+        ``expert only`` (required, not found from data alone), ``data only`` (in ``graph`` but not
+        required), ``conflict`` (found from data alone but against the knowledge; not in ``graph``)."""
+        out: dict[tuple, str] = {}
+        req = self.edges[self.edges["kind"] == "required"]
+        for row in req.itertuples():
+            out[(row.source, row.target)] = "both" if row.in_data_graph else "expert only"
+        for u, v in graph.edges:
+            out.setdefault((u, v), "data only")
+        for row in self.edges[self.edges["verdict"] == "conflict"].itertuples():
+            out.setdefault((row.source, row.target), "conflict")
+        return out
+
+    def to_markdown(self) -> str:
+        """A human-readable report."""
+        lines = ["# Causal discovery: data vs expert knowledge", ""]
+        e = self.edges
+        req = e[e["kind"] == "required"]
+        other = e[e["kind"] != "required"]
+        lines.append(
+            f"- required edges: {len(req)}; supported by the data: {int((req['verdict'] == 'supported').sum())}, "
+            f"direction disputed: {int((req['verdict'] == 'direction disputed').sum())}, "
+            f"not supported: {int((req['verdict'] == 'not supported').sum())}"
+        )
+        lines.append(f"- edges the data support against the knowledge: {int((other['verdict'] == 'conflict').sum())}")
+        lines.append(f"- bootstrap resamples: {self.n_bootstrap}; significance level: {self.alpha}")
+        lines.append("")
+
+        def table(df: pd.DataFrame) -> list[str]:
+            if df.empty:
+                return ["(none)", ""]
+            df = df.copy()
+            for c in df.columns:
+                if df[c].dtype.kind == "f":
+                    df[c] = df[c].map(lambda x: "" if pd.isna(x) else f"{x:.3g}")
+            header = "| " + " | ".join(map(str, df.columns)) + " |"
+            sep = "|" + "|".join("---" for _ in df.columns) + "|"
+            rows = ["| " + " | ".join(map(str, r)) + " |" for r in df.itertuples(index=False)]
+            return [header, sep, *rows, ""]
+
+        lines += ["## Expert edges", ""] + table(req.drop(columns=["kind"]))
+        lines += ["## Knowledge the data contradict", ""] + table(other[other["verdict"] == "conflict"])
+        lines += ["## Edge stability (bootstrap)", ""] + table(self.stability)
+        cons = sorted(self.consensus.edges, key=lambda t: (str(t[0]), str(t[1])))
+        lines += ["## Consensus graph", ""] + ([f"- {u} -> {v}" for u, v in cons] or ["(empty)"]) + [""]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"DisagreementReport(edges={len(self.edges)}, conflicts={len(self.conflicts)}, n_bootstrap={self.n_bootstrap})"
+
+
+def build_report(
+    *,
+    nodes: list,
+    knowledge: Knowledge,
+    test: CITest,
+    graph: np.ndarray,
+    data_graph: np.ndarray,
+    data_strength: np.ndarray,
+    boot_graphs: np.ndarray,
+    boot_data_graphs: np.ndarray,
+    allowed: np.ndarray,
+    required: np.ndarray,
+    alpha: float = 0.05,
+    conflict_frequency: float = 0.5,
+    consensus_frequency: float = 0.5,
+) -> DisagreementReport:
+    """Assemble a :class:`DisagreementReport` from host arrays over ``nodes`` (index order).
+
+    ``graph``/``data_graph`` are the knowledge-constrained and data-only DAGs (``(d, d)`` bool),
+    ``boot_graphs``/``boot_data_graphs`` their bootstrap replicates (``(B, d, d)``, ``B`` may be 0).
+    """
+    index = {v: i for i, v in enumerate(nodes)}
+    n_boot = boot_graphs.shape[0]
+    if n_boot:
+        freq = boot_graphs.mean(axis=0)
+        data_freq = boot_data_graphs.mean(axis=0)
+    else:
+        freq = np.full(graph.shape, np.nan)
+        data_freq = np.full(graph.shape, np.nan)
+
+    def row(u, v, kind):
+        i, j = index[u], index[v]
+        p = parent_pvalue(test, data_graph, i, j)
+        return {
+            "source": u, "target": v, "kind": kind, "confidence": knowledge.confidence(u, v),
+            "verdict": "", "p_value": p, "data_strength": float(data_strength[i, j]),
+            "data_frequency": float(data_freq[i, j]), "reverse_frequency": float(data_freq[j, i]),
+            "in_data_graph": bool(data_graph[i, j]), "in_graph": bool(graph[i, j]),
+        }
+
+    def strongly_supported(r) -> bool:
+        if n_boot:
+            return r["p_value"] < alpha and r["data_frequency"] >= conflict_frequency
+        return r["p_value"] < alpha and r["in_data_graph"]
+
+    rows = []
+    for u, v in knowledge.required:
+        r = row(u, v, "required")
+        i, j = index[u], index[v]
+        reverse = data_freq[j, i] > data_freq[i, j] if n_boot else bool(data_graph[j, i])
+        adjacent = (data_freq[i, j] + data_freq[j, i] >= 0.5) if n_boot else bool(data_graph[i, j] | data_graph[j, i])
+        if r["p_value"] >= alpha and not adjacent:
+            r["verdict"] = "not supported"
+        elif reverse:
+            r["verdict"] = "direction disputed"
+        else:
+            r["verdict"] = "supported"
+        rows.append(r)
+    seen = set(knowledge.required)
+    for u, v in knowledge.forbidden:
+        r = row(u, v, "forbidden")
+        r["verdict"] = "conflict" if strongly_supported(r) else "consistent"
+        rows.append(r)
+        seen.add((u, v))
+    # Data-driven edges that break the tiers or reverse a required path.
+    candidate = data_graph | (data_freq >= conflict_frequency if n_boot else False)
+    required_set = set(knowledge.required)
+    for i, j in zip(*np.nonzero(candidate)):
+        u, v = nodes[i], nodes[j]
+        why = knowledge.violation(u, v)
+        if (u, v) in seen or why is None or (v, u) in required_set:
+            continue  # reversed required edges already appear as "direction disputed"
+        r = row(u, v, why)
+        if strongly_supported(r):
+            r["verdict"] = "conflict"
+            rows.append(r)
+    edges = pd.DataFrame(rows, columns=_EXPERT_COLUMNS)
+    edges["source"] = edges["source"].astype(object)
+    edges["target"] = edges["target"].astype(object)
+
+    seen_any = graph | data_graph
+    if n_boot:
+        seen_any = seen_any | (freq > 0) | (data_freq > 0)
+    stab = []
+    for i, j in zip(*np.nonzero(seen_any)):
+        stab.append({
+            "source": nodes[i], "target": nodes[j], "frequency": float(freq[i, j]),
+            "data_frequency": float(data_freq[i, j]), "in_graph": bool(graph[i, j]),
+            "in_data_graph": bool(data_graph[i, j]),
+        })
+    stability = pd.DataFrame(stab, columns=["source", "target", "frequency", "data_frequency", "in_graph", "in_data_graph"])
+    if n_boot:
+        stability = stability.sort_values(["frequency", "data_frequency"], ascending=False, kind="stable")
+    stability = stability.reset_index(drop=True)
+
+    if n_boot:
+        cons = greedy_dag(np.where(freq >= consensus_frequency, freq, 0.0), threshold=0.0, allowed=allowed, required=required)
+    else:
+        cons = graph
+    consensus = nx.DiGraph()
+    consensus.add_nodes_from(nodes)
+    consensus.add_edges_from((nodes[i], nodes[j]) for i, j in zip(*np.nonzero(cons)))
+    return DisagreementReport(edges, stability, consensus, float(alpha), int(n_boot))

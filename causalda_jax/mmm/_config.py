@@ -1,0 +1,206 @@
+"""Configuration of a marketing mix run, read from JSON or YAML."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Union
+
+__all__ = ["MMMConfig", "load_config"]
+
+_AUGMENTATION_METHODS = ("sample", "augment", "none")
+_MODEL_KINDS = ("xgboost", "mlp", "linear")
+_BUDGET_METHODS = ("surrogate", "search")
+
+
+@dataclasses.dataclass(frozen=True)
+class MMMConfig:
+    """Everything a marketing mix run needs besides the data.
+
+    Attributes:
+        target: outcome column (weekly sales or revenue).
+        channels: media spend columns, one per channel.
+        date: date column (one row per week).
+        controls: other drivers (price, promotions, distribution, holidays ...).
+        mediators: variables that channels move and that move the target (branded search
+            volume, for example); the counterfactuals propagate through them.
+        seasonality: add ``trend``, ``season_sin`` and ``season_cos`` built from the dates.
+        adstock: ``"fit"`` (one geometric decay per channel fitted on the observed weeks) or a
+            mapping ``{channel: decay}``; channels missing from the mapping are fitted.
+        graph: a graph (path to JSON or a dict) over the model variables; learned with
+            :func:`causalda_jax.discovery.discover` and the knowledge when absent.
+        knowledge: ``"default"`` (the built-in marketing tiers), ``None``, a path, or a dict
+            with ``required``, ``forbidden`` and ``tiers``.
+        discovery_method: method passed to ``discover``.
+        augmentation: ``"sample"`` (ancestral sampling, the default: the full enumeration is
+            empty for graphs with several root variables once n > 1/threshold),
+            ``"augment"`` (weighted full enumeration) or ``"none"``.
+        augmentation_ratio: augmented rows per observed row.
+        threshold, bandwidth_scale: passed to the augmentation.
+        model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor) or ``"linear"`` (ridge).
+        model_params: keyword arguments for the model.
+        monotone: constrain XGBoost to be non-decreasing in channels and mediators.
+        bootstrap: refits for the intervals (0 disables them).
+        interval: central coverage of the bootstrap intervals.
+        budget_total: total budget over the observed weeks; ``None`` keeps the current total.
+        budget_bounds: ``(low, high)`` multipliers of each channel's current spend, or a
+            mapping ``{channel: [low, high]}``.
+        budget_method: ``"surrogate"`` (optax on smooth response curves, then checked with the
+            model) or ``"search"`` (derivative-free search on the model).
+        response_max: largest spend multiplier in the response curves.
+        seed: seed for augmentation, model fits and bootstrap.
+
+    Example:
+        >>> cfg = MMMConfig.from_dict({"target": "sales", "channels": ["tv", "radio"]})
+        >>> cfg.augmentation, cfg.model
+        ('sample', 'xgboost')
+    """
+
+    target: str
+    channels: tuple
+    date: str = "date"
+    controls: tuple = ()
+    mediators: tuple = ()
+    seasonality: bool = True
+    adstock: Any = "fit"
+    graph: Any = None
+    knowledge: Any = "default"
+    discovery_method: str = "dagma"
+    augmentation: str = "sample"
+    augmentation_ratio: float = 2.0
+    threshold: float = 1e-2
+    bandwidth_scale: float = 1.0
+    model: str = "xgboost"
+    model_params: Mapping = dataclasses.field(default_factory=dict)
+    monotone: bool = True
+    bootstrap: int = 20
+    interval: float = 0.9
+    budget_total: float | None = None
+    budget_bounds: Any = (0.5, 1.5)
+    budget_method: str = "surrogate"
+    response_max: float = 2.0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("channels", "controls", "mediators"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value or ()))
+        if not isinstance(self.target, str) or not self.target:
+            raise ValueError("config 'target' must be the name of the outcome column")
+        if not self.channels:
+            raise ValueError("config 'channels' must list at least one spend column")
+        named = [self.date, self.target, *self.channels, *self.controls, *self.mediators]
+        dupes = sorted({n for n in named if named.count(n) > 1})
+        if dupes:
+            raise ValueError(f"columns {dupes} have more than one role in the config; give each column one role")
+        reserved = {"trend", "season_sin", "season_cos"} & set(named) if self.seasonality else set()
+        if reserved:
+            raise ValueError(
+                f"columns {sorted(reserved)} clash with the seasonality features; rename them or set seasonality: false"
+            )
+        _choice("augmentation", self.augmentation, _AUGMENTATION_METHODS)
+        _choice("model", self.model, _MODEL_KINDS)
+        _choice("budget_method", self.budget_method, _BUDGET_METHODS)
+        if self.augmentation_ratio <= 0:
+            raise ValueError(f"augmentation_ratio must be positive; got {self.augmentation_ratio}")
+        if int(self.bootstrap) < 0 or int(self.bootstrap) != self.bootstrap:
+            raise ValueError(f"bootstrap must be a non-negative integer; got {self.bootstrap}")
+        if not 0 < self.interval < 1:
+            raise ValueError(f"interval must be in (0, 1); got {self.interval}")
+        if self.response_max <= 1:
+            raise ValueError(f"response_max must exceed 1 (current spend); got {self.response_max}")
+        if isinstance(self.adstock, Mapping):
+            bad = {k: v for k, v in self.adstock.items() if not 0 <= float(v) < 1}
+            unknown = sorted(set(self.adstock) - set(self.channels))
+            if unknown:
+                raise ValueError(f"adstock given for {unknown}, which are not channels {list(self.channels)}")
+            if bad:
+                raise ValueError(f"adstock decays must be in [0, 1); got {bad}")
+        elif self.adstock != "fit":
+            raise ValueError(f"adstock must be 'fit' or a mapping {{channel: decay}}; got {self.adstock!r}")
+        self.bounds_for(self.channels)
+
+    def bounds_for(self, channels) -> dict:
+        """``{channel: (low, high)}`` spend multipliers for the budget."""
+        bounds = self.budget_bounds
+        if isinstance(bounds, Mapping):
+            unknown = sorted(set(bounds) - set(channels))
+            if unknown:
+                raise ValueError(f"budget_bounds given for {unknown}, which are not channels {list(channels)}")
+            out = {c: tuple(bounds.get(c, (0.5, 1.5))) for c in channels}
+        else:
+            out = {c: tuple(bounds) for c in channels}
+        for c, b in out.items():
+            if len(b) != 2 or not 0 <= float(b[0]) <= 1 <= float(b[1]):
+                raise ValueError(
+                    f"budget_bounds for {c!r} must be [low, high] multipliers with 0 <= low <= 1 <= high; got {list(b)}"
+                )
+        return {c: (float(b[0]), float(b[1])) for c, b in out.items()}
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> "MMMConfig":
+        """Build from a mapping; unknown keys are an error that names them."""
+        if not isinstance(spec, Mapping):
+            raise ValueError("a marketing mix config must be a mapping (JSON object / YAML mapping)")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(spec) - fields)
+        if unknown:
+            raise ValueError(f"unknown keys in config: {unknown}; known keys are {sorted(fields)}")
+        missing = [k for k in ("target", "channels") if k not in spec]
+        if missing:
+            raise ValueError(f"config is missing {missing}")
+        spec = dict(spec)
+        if isinstance(spec.get("budget_bounds"), list):
+            spec["budget_bounds"] = tuple(spec["budget_bounds"])
+        return cls(**spec)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready mapping."""
+        out = dataclasses.asdict(self)
+        for k in ("channels", "controls", "mediators"):
+            out[k] = list(out[k])
+        out["model_params"] = dict(self.model_params)
+        if isinstance(out["budget_bounds"], tuple):
+            out["budget_bounds"] = list(out["budget_bounds"])
+        return out
+
+
+def load_config(path: Union[str, os.PathLike]) -> MMMConfig:
+    """Read a :class:`MMMConfig` from ``.json``, ``.yaml`` or ``.yml``; relative graph and
+    knowledge paths are resolved against the config's folder."""
+    text = str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file not found: {text}") from None
+    if text.lower().endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            spec = yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise ValueError(f"config file {text} is not valid YAML: {e}") from None
+    elif text.lower().endswith(".json"):
+        try:
+            spec = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"config file {text} is not valid JSON: {e}") from None
+    else:
+        raise ValueError(f"config file {text} must end in .json, .yaml or .yml")
+    spec = dict(spec or {})
+    folder = os.path.dirname(os.path.abspath(text))
+    for key in ("graph", "knowledge"):
+        value = spec.get(key)
+        if isinstance(value, str) and value != "default" and not os.path.isabs(value) and not value.lstrip().startswith("{"):
+            spec[key] = os.path.join(folder, value)
+    return MMMConfig.from_dict(spec)
+
+
+def _choice(name: str, value: str, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"config {name!r} must be one of {list(allowed)}; got {value!r}")

@@ -1,0 +1,158 @@
+"""Checking a user's weekly table and turning it into the model's feature table."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from ._config import MMMConfig
+from ._simulate import seasonality_features
+from ._transforms import geometric_adstock
+
+__all__ = ["validate_weekly", "feature_table", "min_weeks"]
+
+
+def min_weeks(n_channels: int, n_other: int = 0) -> int:
+    """Fewest weeks accepted: 8 per channel plus 2 per other variable, and at least 20."""
+    return max(20, 8 * n_channels + 2 * n_other)
+
+
+def validate_weekly(data: pd.DataFrame, config: MMMConfig) -> pd.DataFrame:
+    """Check a weekly marketing table and return a clean copy sorted by date.
+
+    Checks, each failing with a message that names the column and the row: the date column
+    exists and parses; no duplicated dates; the weeks are evenly spaced by 7 days (a missing
+    week is named); every configured column exists; values are numeric and finite; spends
+    are non-negative; there are enough weeks for the number of channels.
+
+    Args:
+        data: one row per week.
+        config: names of the date, target, channel, control and mediator columns.
+
+    Returns:
+        A new DataFrame with the date parsed, rows sorted by date, float columns, and only
+        the configured columns.
+
+    Example:
+        >>> from causalda_jax.mmm import simulate
+        >>> sim = simulate(weeks=60, channels=3)
+        >>> cfg = MMMConfig(target="sales", channels=("tv", "radio", "social"))
+        >>> validate_weekly(sim.data, cfg).shape
+        (60, 5)
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    columns = [config.target, *config.channels, *config.controls, *config.mediators]
+    if config.date not in data.columns:
+        raise ValueError(
+            f"date column {config.date!r} is not in the file; columns are {list(map(str, data.columns))}. "
+            "Set 'date' in the config to the name of the week column"
+        )
+    absent_channels = [c for c in config.channels if c not in data.columns]
+    if absent_channels:
+        raise ValueError(
+            f"channels {absent_channels} are not columns of the file; columns are {list(map(str, data.columns))}"
+        )
+    absent = [c for c in columns if c not in data.columns]
+    if absent:
+        raise ValueError(f"columns {absent} from the config are not in the file; columns are {list(map(str, data.columns))}")
+
+    out = pd.DataFrame(index=range(len(data)))
+    raw_dates = data[config.date].reset_index(drop=True)
+    dates = pd.to_datetime(raw_dates, errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"column {config.date!r}, row {i}: {raw_dates.iloc[i]!r} is not a date"
+            + (f" ({bad.size} rows in all)" if bad.size > 1 else "")
+        )
+    out[config.date] = dates
+    for c in columns:
+        values = data[c].reset_index(drop=True)
+        numeric = pd.to_numeric(values, errors="coerce")
+        bad = np.flatnonzero(numeric.isna().to_numpy())
+        if bad.size:
+            i = int(bad[0])
+            kind = "is missing" if pd.isna(values.iloc[i]) else f"{values.iloc[i]!r} is not a number"
+            raise ValueError(
+                f"column {c!r}, row {i}: {kind}" + (f" ({bad.size} rows in all)" if bad.size > 1 else "")
+                + "; fill or drop it"
+            )
+        numeric = numeric.astype(np.float64)
+        inf = np.flatnonzero(~np.isfinite(numeric.to_numpy()))
+        if inf.size:
+            raise ValueError(f"column {c!r}, row {int(inf[0])}: value is infinite")
+        out[c] = numeric
+    for c in config.channels:
+        neg = np.flatnonzero(out[c].to_numpy() < 0)
+        if neg.size:
+            i = int(neg[0])
+            raise ValueError(
+                f"channel {c!r}, row {i} ({out[config.date].iloc[i].date()}): spend {out[c].iloc[i]} is negative; "
+                "spends must be >= 0" + (f" ({neg.size} rows in all)" if neg.size > 1 else "")
+            )
+    dup = out[config.date].duplicated(keep=False).to_numpy()
+    if dup.any():
+        rows = np.flatnonzero(dup)
+        first = out[config.date].iloc[int(rows[0])]
+        same = np.flatnonzero((out[config.date] == first).to_numpy())
+        raise ValueError(
+            f"column {config.date!r}: date {first.date()} appears in rows {same.tolist()}; keep one row per week"
+        )
+    out = out.sort_values(config.date, kind="stable").reset_index(drop=True)
+    gaps = out[config.date].diff().dt.days.to_numpy()[1:]
+    wrong = np.flatnonzero(gaps != 7)
+    if wrong.size:
+        i = int(wrong[0]) + 1
+        prev, cur = out[config.date].iloc[i - 1], out[config.date].iloc[i]
+        if gaps[i - 1] % 7 == 0:
+            missing = pd.date_range(prev, cur, freq="7D")[1:-1]
+            raise ValueError(
+                f"column {config.date!r}: {len(missing)} week(s) missing between {prev.date()} and {cur.date()} "
+                f"(first missing {missing[0].date()}); add the missing weeks (zero spend if nothing ran)"
+            )
+        raise ValueError(
+            f"column {config.date!r}: {prev.date()} and {cur.date()} are {gaps[i - 1]} days apart; "
+            "dates must be weekly, 7 days apart"
+        )
+    need = min_weeks(len(config.channels), len(config.controls) + len(config.mediators))
+    if len(out) < need:
+        raise ValueError(
+            f"{len(out)} weeks is too few for {len(config.channels)} channels and "
+            f"{len(config.controls) + len(config.mediators)} other variables; need at least {need} weeks"
+        )
+    flat = [c for c in config.channels if out[c].sum() == 0]
+    if flat:
+        raise ValueError(f"channels {flat} never have any spend; drop them from 'channels'")
+    return out
+
+
+def feature_table(weekly: pd.DataFrame, config: MMMConfig, decays: dict) -> pd.DataFrame:
+    """The variables the graph, the augmentation and the models work on, one row per week.
+
+    Columns: ``trend``, ``season_sin``, ``season_cos`` (when ``config.seasonality``), the
+    controls, every channel as its geometrically adstocked spend (named after the channel),
+    the mediators, then the target. Adstocking here makes each week a self-contained row, so
+    rows can be resampled or augmented while carry-over stays in the features.
+    """
+    parts = []
+    if config.seasonality:
+        parts.append(seasonality_features(weekly[config.date]))
+    parts.append(weekly[list(config.controls)].reset_index(drop=True))
+    spend = weekly[list(config.channels)].to_numpy(np.float64)
+    stock = adstock_matrix(spend, [decays[c] for c in config.channels])
+    parts.append(pd.DataFrame(stock, columns=list(config.channels)))
+    parts.append(weekly[list(config.mediators) + [config.target]].reset_index(drop=True))
+    return pd.concat(parts, axis=1)
+
+
+def adstock_matrix(spend: np.ndarray, decays) -> np.ndarray:
+    """Geometric adstock of a ``(..., t, c)`` spend array, computed in float64."""
+    spend = np.asarray(spend, np.float64)
+    # float64 keeps rounding out of the KPIs, which are differences of predictions.
+    with jax.enable_x64(True):
+        out = geometric_adstock(jnp.moveaxis(jnp.asarray(spend), -2, 0), jnp.asarray(decays, jnp.float64))
+        return np.moveaxis(np.asarray(out), 0, -2)
