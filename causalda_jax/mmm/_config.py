@@ -34,6 +34,9 @@ class MMMConfig:
         knowledge: ``"default"`` (the built-in marketing tiers), ``None``, a path, or a dict
             with ``required``, ``forbidden`` and ``tiers``.
         discovery_method: method passed to ``discover``.
+        discovery_params: other ``discover`` arguments (default: standardised columns, 10
+            bootstrap fits, edge threshold 0.15: for augmentation a spurious edge costs less
+            than a missing one).
         augmentation: ``"sample"`` (ancestral sampling, the default: the full enumeration is
             empty for graphs with several root variables once n > 1/threshold),
             ``"augment"`` (weighted full enumeration) or ``"none"``.
@@ -68,6 +71,9 @@ class MMMConfig:
     graph: Any = None
     knowledge: Any = "default"
     discovery_method: str = "dagma"
+    discovery_params: Mapping = dataclasses.field(
+        default_factory=lambda: {"standardize": True, "n_bootstrap": 10, "threshold": 0.15}
+    )
     augmentation: str = "sample"
     augmentation_ratio: float = 2.0
     threshold: float = 1e-2
@@ -164,6 +170,7 @@ class MMMConfig:
         for k in ("channels", "controls", "mediators"):
             out[k] = list(out[k])
         out["model_params"] = dict(self.model_params)
+        out["discovery_params"] = dict(self.discovery_params)
         if isinstance(out["budget_bounds"], tuple):
             out["budget_bounds"] = list(out["budget_bounds"])
         return out

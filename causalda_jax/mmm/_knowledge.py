@@ -15,14 +15,15 @@ def _tiers(config: MMMConfig) -> list[list[str]]:
     return [t for t in tiers if t]
 
 
-def default_knowledge(config: MMMConfig, confidence: float = 0.8):
+def default_knowledge(config: MMMConfig):
     """What a marketing analyst would tell the graph learner, as a ``Knowledge`` object.
 
     Tiers: calendar and controls (trend, season, price, promotions) come first, then media
     spends, then mediators (e.g. branded search), then the target; nothing points back to an
     earlier tier. Calendar features cause nothing among themselves (forbidden both ways).
-    Each channel is believed to drive the target (required, soft, with ``confidence``), and
-    so is each mediator, so the disagreement report says when the data do not support it.
+    Every variable is required to drive the target: that is the premise of a marketing mix
+    model, and the augmentation needs the target to depend on all of them. The disagreement
+    report still gives the data's verdict on each of these edges.
 
     Example:
         >>> cfg = MMMConfig(target="sales", channels=("tv", "radio"), mediators=("branded_search",))
@@ -33,7 +34,8 @@ def default_knowledge(config: MMMConfig, confidence: float = 0.8):
 
     calendar = list(SEASONALITY) if config.seasonality else []
     forbidden = [(u, v) for u in calendar for v in calendar if u != v]
-    required = [(c, config.target, confidence) for c in (*config.channels, *config.mediators)]
+    nodes = [v for tier in _tiers(config) for v in tier]
+    required = [(v, config.target) for v in nodes if v != config.target]
     return Knowledge(required=required, forbidden=forbidden, tiers=_tiers(config))
 
 

@@ -43,7 +43,7 @@ def make_regressor(kind: str, *, seed: int = 0, params: Mapping | None = None, m
 
         # Small trees, strong shrinkage: 100-300 weekly rows.
         defaults = dict(
-            n_estimators=300, max_depth=3, learning_rate=0.05, subsample=0.8, min_child_weight=3.0,
+            n_estimators=200, max_depth=3, learning_rate=0.07, subsample=0.8, min_child_weight=3.0,
             n_jobs=1, random_state=seed, tree_method="hist",
         )
         if monotone is not None and any(monotone):
@@ -131,10 +131,15 @@ class MarketingMixModel:
         n = len(self.features_)
         rng = np.random.default_rng(cfg.seed + 1)
         for b in range(cfg.bootstrap):
-            idx = rng.integers(0, n, n)
-            sample = self.features_.iloc[idx].reset_index(drop=True)
+            # Bayesian bootstrap: random Dirichlet weights on the observed weeks instead of
+            # resampled rows, so every week stays in the fit (trees fitted on ~63% distinct
+            # rows are systematically different from the full fit, which biases the intervals).
+            w_obs = rng.exponential(size=n)
+            w_obs *= n / w_obs.sum()
             for v in variants:
-                table, weights, _ = self._augment(sample, v, cfg.seed + 1000 + b)
+                table, weights, _ = self._augment(self.features_, v, cfg.seed + 1000 + b)
+                weights = weights.copy()
+                weights[:n] *= w_obs
                 self.boot_[v].append(self._fit_system(table, weights, cfg.seed + 1000 + b))
             if (b + 1) % 5 == 0 or b + 1 == cfg.bootstrap:
                 say(f"bootstrap refits {b + 1}/{cfg.bootstrap}")
@@ -182,7 +187,7 @@ class MarketingMixModel:
                 self.graph_source_ = "expert"
             else:
                 say(f"learning the graph ({cfg.discovery_method}) with expert knowledge")
-                result = discover(self.features_, knowledge, method=cfg.discovery_method)
+                result = discover(self.features_, knowledge, method=cfg.discovery_method, **dict(cfg.discovery_params))
                 self.discovery_ = result
                 self.graph_ = as_graph(result.graph)
                 self.graph_source_ = "learned"
@@ -339,12 +344,12 @@ class MarketingMixModel:
         objective = self._objective(variant)
         surrogate_lift = None
         if method == "surrogate":
-            res = self.kpis() if not hasattr(self, "_kpi_cache") else self._kpi_cache
-            curves = res.response[res.response["variant"] == variant]
+            from ._kpis import channel_kpis
+
+            k = channel_kpis(self.models_[variant], self.spend_, np.linspace(0.0, cfg.response_max, 21))
             params = []
-            for c in channels:
-                part = curves[curves["channel"] == c]
-                params.append(fit_hill_curve(part["spend"].to_numpy(), part["contribution"].to_numpy()))
+            for j in range(len(channels)):
+                params.append(fit_hill_curve(k["multipliers"] * current[j], k["curve"][j]))
             top, k, s = (jnp.asarray(np.array(p), jnp.float32) for p in zip(*params))
 
             def response(x):
