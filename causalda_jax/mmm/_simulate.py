@@ -76,7 +76,7 @@ def seasonality_features(dates: pd.Series | pd.DatetimeIndex) -> pd.DataFrame:
     dates = pd.DatetimeIndex(pd.to_datetime(dates))
     days = np.asarray((dates - dates[0]).days, dtype=np.float64)
     span = max(days[-1], 1.0) if len(days) else 1.0
-    phase = 2 * np.pi * np.asarray(dates.dayofyear, dtype=np.float64) / 365.25
+    phase = 2 * np.pi * np.asarray(dates.day_of_year, dtype=np.float64) / 365.25
     return pd.DataFrame(
         {"trend": days / span, "season_sin": np.sin(phase), "season_cos": np.cos(phase)},
         index=range(len(dates)),
@@ -145,7 +145,7 @@ def simulate(
     # Planner: spends follow the season and the demand they can see, plus idiosyncratic moves.
     log_spend = (
         season_loading[None, :] * (s_sin[:, None] + 0.5 * s_cos[:, None])
-        + confounding * 0.5 * demand[:, None]
+        + confounding * 0.8 * demand[:, None]
         + rng.normal(0.0, 0.35, (weeks, c))
     )
     spend = budget[None, :] * np.exp(log_spend - 0.5 * 0.35**2)
