@@ -1,0 +1,396 @@
+"""A scikit-learn meta-estimator that trains any weighted regressor on causally augmented data.
+
+Training rows are mixed with augmented rows through sample weights: each of the ``n`` original
+rows gets ``(1 - α) / n`` and each augmented row ``α · w_j`` (``w`` from :func:`causalda_jax.augment`,
+summing to at most 1), then all weights are rescaled to sum to ``n``. The rescaling matters for
+learners whose regularisation is stated in units of weight (XGBoost's ``min_child_weight`` and
+``reg_lambda``, scikit-learn's ``min_weight_fraction_leaf`` is scale-free): with total weight ``n``
+their hyperparameters mean what they mean on the unaugmented data.
+
+The augmentation's hyperparameters (threshold θ, bandwidth scale τ, mixing coefficient α) can be
+chosen by K-fold cross-validation in which only the training folds are augmented, the validation
+fold is original rows scored without weights, and α = 0 (no augmentation) is always a candidate
+and wins ties, so the chosen setting is never worse than the baseline on validation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import KFold, check_cv
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from ._graph import CausalGraph, GraphLike, as_graph
+from ._sample_weight import check_sample_weight
+
+__all__ = ["AugmentedRegressor", "mix_weights"]
+
+METHODS = ("augment", "sample")
+GRID_KEYS = ("threshold", "bandwidth_scale", "aug_coeff")
+
+
+def mix_weights(n: int, augmented_weights: np.ndarray, aug_coeff: float) -> np.ndarray:
+    """Sample weights for ``n`` original rows followed by the augmented rows.
+
+    Original rows get ``(1 - α) / n`` each, augmented rows ``α · w``; the result is rescaled to
+    sum to ``n``, so that weight-denominated hyperparameters keep their unaugmented meaning.
+
+    Raises:
+        ValueError: ``α`` outside [0, 1], or augmented weights that are negative, NaN or infinite.
+
+    Example:
+        >>> mix_weights(2, np.array([0.5, 0.5]), 0.5).tolist()
+        [0.5, 0.5, 0.5, 0.5]
+    """
+    if not 0.0 <= aug_coeff <= 1.0:
+        raise ValueError(f"aug_coeff must be in [0, 1]; got {aug_coeff!r}")
+    aug = np.asarray(augmented_weights, dtype=np.float64)
+    if aug.size:
+        aug = check_sample_weight(aug, aug.size, name="augmented weights")
+    if aug.size == 0 or not aug.sum() > 0:
+        aug_coeff = 0.0  # nothing to mix in: the baseline
+    w = np.concatenate([np.full(n, (1.0 - aug_coeff) / n), aug_coeff * aug])
+    return w * (n / w.sum())
+
+
+class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+    """Fit a regressor on training data plus causally augmented data, mixed by sample weights.
+
+    Args:
+        estimator: a regressor whose ``fit`` accepts ``sample_weight`` (``xgboost.XGBRegressor``,
+            most scikit-learn regressors, :class:`causalda_jax.models.MLPRegressor`). Cloned, never
+            modified.
+        graph: causal graph over the feature columns and the target (CausalGraph, networkx
+            DiGraph, JSON path or dict).
+        target: name of the target node.
+        method: ``"augment"`` (full weighted ADMG-DA) or ``"sample"`` (``n_samples`` ancestral draws
+            from the same factorization, weight ``α / n_samples`` each).
+        aug_coeff: α in [0, 1], the share of total weight given to augmented rows.
+        threshold: θ passed to :func:`causalda_jax.augment`.
+        bandwidth_scale: τ, multiplies every kernel bandwidth.
+        n_samples: rows drawn when ``method="sample"`` (default: as many as training rows).
+        param_grid: optional dict with lists for ``"threshold"``, ``"bandwidth_scale"`` and
+            ``"aug_coeff"``; when given, the combination is chosen by cross-validation (α = 0 is
+            always added). Keys left out keep the single value given above.
+        cv: folds (int, shuffled with ``random_state``) or a scikit-learn splitter.
+        scoring: scikit-learn scoring name or callable; ``None`` uses ``estimator.score`` (R²).
+        random_state: seed for fold shuffling and for ``method="sample"``.
+        augment_kwargs: extra keyword arguments for ``augment``/``sample`` (``kernel``, ``bandwidth``,
+            ``categorical``, ``max_rows``, ...).
+
+    Fitted attributes:
+        estimator_: the refitted estimator. best_params_: the θ, τ, α used (θ and τ are None when
+        α = 0). best_score_, cv_results_ (DataFrame, one row per candidate; None without a grid).
+        augmentation_: the final ``AugmentedData`` (None when α = 0 or ``method="sample"``).
+        n_augmented_: augmented rows in the final fit. sample_weight_: weights of the final fit
+        (original rows first). feature_names_in_, n_features_in_.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from sklearn.linear_model import LinearRegression
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=30)
+        >>> df = pd.DataFrame({"x": x, "y": 2 * x + 0.1 * rng.normal(size=30)})
+        >>> reg = AugmentedRegressor(LinearRegression(), {"directed": [["x", "y"]]}, "y", aug_coeff=0.5)
+        >>> reg.fit(df[["x"]], df["y"]).n_augmented_ > 30
+        True
+        >>> round(reg.score(df[["x"]], df["y"]), 1)
+        1.0
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        graph: GraphLike,
+        target: Hashable,
+        *,
+        method: str = "augment",
+        aug_coeff: float = 0.5,
+        threshold: float = 1e-2,
+        bandwidth_scale: float = 1.0,
+        n_samples: int | None = None,
+        param_grid: Mapping[str, Any] | None = None,
+        cv: Any = 3,
+        scoring: Any = None,
+        random_state: int = 0,
+        augment_kwargs: Mapping[str, Any] | None = None,
+    ):
+        self.estimator = estimator
+        self.graph = graph
+        self.target = target
+        self.method = method
+        self.aug_coeff = aug_coeff
+        self.threshold = threshold
+        self.bandwidth_scale = bandwidth_scale
+        self.n_samples = n_samples
+        self.param_grid = param_grid
+        self.cv = cv
+        self.scoring = scoring
+        self.random_state = random_state
+        self.augment_kwargs = augment_kwargs
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "AugmentedRegressor":
+        """Augment, optionally cross-validate θ, τ and α, and fit the estimator.
+
+        Args:
+            X: DataFrame of feature columns (graph nodes). May also hold the target column when
+                ``y`` is None.
+            y: target values (Series, array, or a DataFrame holding the ``target`` column).
+        """
+        graph = as_graph(self.graph)
+        self._check_settings()
+        data, features = self._joined(X, y, graph)
+        if self.param_grid is None:
+            best = {
+                "threshold": self.threshold,
+                "bandwidth_scale": self.bandwidth_scale,
+                "aug_coeff": float(self.aug_coeff),
+            }
+            self.cv_results_ = None
+            self.best_score_ = None
+        else:
+            best = self._search(data, features, graph)
+        if best["aug_coeff"] == 0:
+            best = {**best, "threshold": None, "bandwidth_scale": None}
+        self.best_params_ = best
+        aug_data, aug_w, self.augmentation_ = self._augmented(data, graph, best, seed=self.random_state, quiet=False)
+        self.estimator_, self.sample_weight_ = self._fit_mixed(data, features, aug_data, aug_w, best["aug_coeff"])
+        self.n_augmented_ = 0 if best["aug_coeff"] == 0 else len(aug_w)
+        self.feature_names_in_ = np.asarray(features, dtype=object)
+        self.n_features_in_ = len(features)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict with the fitted estimator. A target column in ``X`` is ignored."""
+        check_is_fitted(self, "estimator_")
+        features = list(self.feature_names_in_)
+        if isinstance(X, pd.DataFrame):
+            missing = [str(c) for c in features if c not in X.columns]
+            if missing:
+                raise ValueError(f"X is missing feature columns {missing} that the model was fitted with")
+            X = X[features]
+        else:
+            arr = np.asarray(X)
+            if arr.ndim != 2 or arr.shape[1] != len(features):
+                raise ValueError(f"X must be a DataFrame with columns {features} (or an array of {len(features)} columns)")
+            X = pd.DataFrame(arr, columns=features)
+        return np.asarray(self.estimator_.predict(X))
+
+    # ------------------------------------------------------------ internals
+
+    def _check_settings(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose 'augment' or 'sample'")
+        if not 0.0 <= float(self.aug_coeff) <= 1.0:
+            raise ValueError(f"aug_coeff must be in [0, 1]; got {self.aug_coeff!r}")
+        if not has_fit_parameter(self.estimator, "sample_weight"):
+            raise TypeError(
+                f"{type(self.estimator).__name__}.fit does not accept sample_weight, which AugmentedRegressor needs "
+                "to weight augmented rows. Use an estimator that does (xgboost.XGBRegressor, RandomForestRegressor, "
+                "Ridge, causalda_jax.models.MLPRegressor, ...); for a Pipeline, augment with causalda_jax.augment and "
+                "pass the weights to the final step yourself"
+            )
+        if self.param_grid is not None:
+            if not isinstance(self.param_grid, Mapping):
+                raise TypeError(f"param_grid must be a dict of lists; got {type(self.param_grid).__name__}")
+            unknown = sorted(set(self.param_grid) - set(GRID_KEYS))
+            if unknown:
+                raise ValueError(f"unknown param_grid keys {unknown}; use {list(GRID_KEYS)}")
+            for k, values in self.param_grid.items():
+                if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or len(list(values)) == 0:
+                    raise ValueError(f"param_grid[{k!r}] must be a non-empty list of values; got {values!r}")
+            bad = [a for a in self.param_grid.get("aug_coeff", []) if not 0.0 <= float(a) <= 1.0]
+            if bad:
+                raise ValueError(f"param_grid['aug_coeff'] values must be in [0, 1]; got {bad}")
+            if self.method == "sample" and "threshold" in self.param_grid:
+                raise ValueError("threshold has no effect with method='sample'; remove it from param_grid")
+
+    def _joined(self, X: Any, y: Any, graph: CausalGraph) -> tuple[pd.DataFrame, list]:
+        """One DataFrame of features + target with a fresh RangeIndex; the user's objects are not touched."""
+        target = self.target
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                f"X must be a pandas DataFrame whose columns are graph nodes; got {type(X).__name__}. "
+                "Wrap it with pd.DataFrame(X, columns=[...])"
+            )
+        if target not in graph.nodes:
+            raise ValueError(f"target {target!r} is not a node of the graph; nodes are {list(graph.nodes)}")
+        if y is None:
+            if target not in X.columns:
+                raise ValueError(f"y is None and X has no target column {target!r}; pass y or add the column")
+            data = X.reset_index(drop=True)
+        else:
+            if target in X.columns:
+                raise ValueError(f"the target column {target!r} is in X and y is given too; drop it from X")
+            if isinstance(y, pd.DataFrame):
+                if target not in y.columns:
+                    raise ValueError(f"y is a DataFrame without the target column {target!r}; its columns are "
+                                     f"{list(y.columns)}")
+                y = y[target]
+            if isinstance(y, pd.Series) and not y.index.equals(X.index) and set(y.index) == set(X.index):
+                raise ValueError("y and X have the same index labels in a different order; align them (y.loc[X.index])")
+            values = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+            if values.ndim != 1 or len(values) != len(X):
+                raise ValueError(f"y must be one value per row of X ({len(X)}); got shape {np.shape(values)}")
+            data = X.reset_index(drop=True)  # a new frame (copy-on-write): X itself is never modified
+            data[target] = values
+        features = [c for c in data.columns if c != target]
+        graph.check_columns(data.columns)
+        if not pd.api.types.is_numeric_dtype(data[target]) or pd.api.types.is_bool_dtype(data[target]):
+            raise TypeError(f"target {target!r} must be numeric for a regressor; got dtype {data[target].dtype}")
+        if data[target].isna().any():
+            raise ValueError(f"target {target!r} has missing values; drop or impute those rows")
+        if len(data) < 2:
+            raise ValueError(f"need at least 2 rows to fit; got {len(data)}")
+        return data, features
+
+    def _augmented(
+        self, data: pd.DataFrame, graph: CausalGraph, params: Mapping[str, Any], *, seed: int, quiet: bool
+    ) -> tuple[pd.DataFrame, np.ndarray, Any]:
+        """Augmented rows, their raw weights (sum <= 1) and the AugmentedData (None for sampling)."""
+        empty = (data.iloc[:0], np.zeros(0), None)
+        if params["aug_coeff"] == 0:
+            return empty
+        kwargs = dict(self.augment_kwargs or {})
+        with warnings.catch_warnings():
+            if quiet:
+                warnings.simplefilter("ignore")
+            if self.method == "augment":
+                aug = _call_augment(
+                    data, graph, threshold=params["threshold"], bandwidth_scale=params["bandwidth_scale"], **kwargs
+                )
+                frame, weights, record = aug.data, np.asarray(aug.weights, dtype=np.float64), aug
+            else:
+                m = len(data) if self.n_samples is None else int(self.n_samples)
+                frame = _call_sample(data, graph, m, seed=seed, bandwidth_scale=params["bandwidth_scale"], **kwargs)
+                weights, record = np.full(len(frame), 1.0 / max(len(frame), 1)), None
+        if len(weights) != len(frame):
+            raise ValueError(f"augmentation returned {len(frame)} rows but {len(weights)} weights")
+        if len(frame) and set(frame.columns) != set(data.columns):
+            raise ValueError(f"augmentation returned columns {list(frame.columns)}, expected {list(data.columns)}")
+        if len(frame) == 0 or not weights.sum() > 0:
+            if not quiet:
+                warnings.warn(
+                    f"the augmentation is empty (threshold={params['threshold']}, bandwidth_scale="
+                    f"{params['bandwidth_scale']}); falling back to the baseline fit without augmentation. "
+                    "Lower the threshold or raise the bandwidth scale to get augmented rows",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            return empty[0], empty[1], record
+        return frame[list(data.columns)], weights, record
+
+    def _fit_mixed(
+        self, data: pd.DataFrame, features: list, aug_data: pd.DataFrame, aug_w: np.ndarray, alpha: float
+    ) -> tuple[Any, np.ndarray]:
+        w = mix_weights(len(data), aug_w, alpha)
+        rows = pd.concat([data, aug_data], ignore_index=True) if len(aug_w) and alpha > 0 else data
+        keep = w > 0  # α = 1 zeroes the original rows; dropping them changes no weighted loss
+        if not keep.all():
+            rows, w = rows.loc[keep].reset_index(drop=True), w[keep]
+        est = clone(self.estimator)
+        est.fit(rows[features], rows[self.target], sample_weight=w)
+        return est, w
+
+    def _candidates(self) -> list[dict]:
+        grid = dict(self.param_grid)
+        alphas = sorted({float(a) for a in grid.get("aug_coeff", [self.aug_coeff])} - {0.0})
+        thresholds = list(grid.get("threshold", [self.threshold]))
+        scales = list(grid.get("bandwidth_scale", [self.bandwidth_scale]))
+        out = [{"threshold": None, "bandwidth_scale": None, "aug_coeff": 0.0}]
+        for t, s, a in itertools.product(thresholds, scales, alphas):
+            out.append({"threshold": t, "bandwidth_scale": s, "aug_coeff": a})
+        return out
+
+    def _search(self, data: pd.DataFrame, features: list, graph: CausalGraph) -> dict:
+        from ._augment import AugmentationOverflowError
+
+        if isinstance(self.cv, (int, np.integer)):
+            splitter = KFold(int(self.cv), shuffle=True, random_state=self.random_state)
+        else:
+            splitter = check_cv(self.cv)
+        scorer = check_scoring(self.estimator, scoring=self.scoring)
+        candidates = self._candidates()
+        folds = list(splitter.split(data))
+        scores = np.full((len(candidates), len(folds)), np.nan)
+        n_aug = np.zeros((len(candidates), len(folds)))
+        fit_time = np.zeros((len(candidates), len(folds)))
+        failures: list[str] = []
+        empty: set[int] = set()
+        for k, (tr, va) in enumerate(folds):
+            train, val = data.iloc[tr].reset_index(drop=True), data.iloc[va]
+            cache: dict = {}  # (θ, τ) -> augmentation of this fold; reused for every α
+            for c, params in enumerate(candidates):
+                key = (params["threshold"], params["bandwidth_scale"]) if params["aug_coeff"] > 0 else None
+                if key not in cache:
+                    try:
+                        cache[key] = self._augmented(train, graph, params, seed=self.random_state + k, quiet=True)
+                    except AugmentationOverflowError as e:
+                        cache[key] = e
+                        failures.append(f"threshold={params['threshold']}, bandwidth_scale="
+                                        f"{params['bandwidth_scale']}: {e}")
+                if isinstance(cache[key], Exception):
+                    continue  # score stays NaN: never selected
+                aug_data, aug_w, _ = cache[key]
+                if key is not None and len(aug_w) == 0:
+                    empty.add(c)
+                start = time.perf_counter()
+                est, _ = self._fit_mixed(train, features, aug_data, aug_w, params["aug_coeff"])
+                fit_time[c, k] = time.perf_counter() - start
+                scores[c, k] = scorer(est, val[features], val[self.target])
+                n_aug[c, k] = len(aug_w) if params["aug_coeff"] > 0 else 0
+        if failures:
+            warnings.warn(
+                "some candidates could not be augmented and were skipped: " + "; ".join(sorted(set(failures))),
+                UserWarning,
+                stacklevel=3,
+            )
+        if empty:
+            warnings.warn(
+                f"the augmentation was empty in some folds for {len(empty)} candidate(s); those folds were fitted "
+                "without augmentation (see cv_results_['mean_n_augmented'])",
+                UserWarning,
+                stacklevel=3,
+            )
+        # A candidate's mean is NaN if any fold failed; NaN never wins. argmax takes the first maximum
+        # and the baseline (α = 0) is first, so augmentation must strictly beat it to be chosen.
+        mean = scores.mean(axis=1)
+        best = int(np.nanargmax(np.where(np.isnan(mean), -np.inf, mean)))
+        table = {f"param_{k}": [p[k] for p in candidates] for k in GRID_KEYS}
+        for k in range(len(folds)):
+            table[f"split{k}_test_score"] = scores[:, k]
+        table["mean_test_score"] = mean
+        table["std_test_score"] = scores.std(axis=1)
+        table["rank_test_score"] = pd.Series(mean).rank(ascending=False, method="min", na_option="bottom").astype(int)
+        table["mean_n_augmented"] = n_aug.mean(axis=1)
+        table["mean_fit_time"] = fit_time.mean(axis=1)
+        self.cv_results_ = pd.DataFrame(table)
+        self.best_index_ = best
+        self.best_score_ = float(mean[best])
+        return dict(candidates[best])
+
+
+def _call_augment(data: pd.DataFrame, graph: CausalGraph, **kwargs: Any) -> Any:
+    # Looked up at call time so tests can substitute a fake augmentation.
+    from ._augment import augment
+
+    return augment(data, graph, **kwargs)
+
+
+def _call_sample(data: pd.DataFrame, graph: CausalGraph, n_samples: int, **kwargs: Any) -> pd.DataFrame:
+    import causalda_jax
+
+    sample = getattr(causalda_jax, "sample", None)
+    if sample is None:
+        raise NotImplementedError("causalda_jax.sample is not available in this version; use method='augment'")
+    return sample(data, graph, n_samples, **kwargs)
