@@ -19,7 +19,9 @@ def _register() -> None:
 
     app.command("augment")(augment_command)
     # [discover command]
-    # [study command]
+    from .study._cli import study_command
+
+    app.command("study")(study_command)
     # [mmm commands]
     # [benchmark command]
 

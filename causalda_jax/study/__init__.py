@@ -1,0 +1,27 @@
+"""The random-SCM study of the practical guide: protocol, scenarios, runner, plots, summary."""
+
+from ._aggregate import per_run as per_run
+from ._plots import plot_results as plot_results
+from ._protocol import ARMS as ARMS
+from ._protocol import Protocol as Protocol
+from ._protocol import run_once as run_once
+from ._runner import run_study as run_study
+from ._scenarios import DEFAULTS as DEFAULTS
+from ._scenarios import SCENARIOS as SCENARIOS
+from ._scenarios import Scenario as Scenario
+from ._scenarios import Settings as Settings
+from ._summary import summary_table as summary_table
+
+__all__ = [
+    "ARMS",
+    "DEFAULTS",
+    "SCENARIOS",
+    "Protocol",
+    "Scenario",
+    "Settings",
+    "per_run",
+    "plot_results",
+    "run_once",
+    "run_study",
+    "summary_table",
+]

@@ -1,0 +1,167 @@
+"""Run a scenario sweep: resumable, parallel over processes, tidy results on disk."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._protocol import Protocol, run_once
+from ._scenarios import DEFAULTS, SCENARIOS, Scenario, Settings
+
+__all__ = ["QUICK_PROTOCOL", "run_study"]
+
+# --quick: every arm and the full grid, but 2 targets per run and a smaller reference sample.
+QUICK_PROTOCOL = Protocol(max_targets=2, n_reference=300)
+QUICK_REPS = 2
+FULL_REPS = 20
+
+
+def _scenario(name: str) -> Scenario:
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose one of {sorted(SCENARIOS)}")
+    return SCENARIOS[name]
+
+
+def _run_file(runs: Path, parameter: str, value: Any, rep: int) -> Path:
+    return runs / f"{parameter}={value}__rep{rep}.parquet"
+
+
+def _task(settings: Settings, protocol: Protocol, seed: int, meta: dict, path: str) -> str | None:
+    """Run one cell and write it atomically; returns an error message instead of raising."""
+    try:
+        frame = run_once(settings, protocol, seed)
+        for key, val in reversed(list(meta.items())):
+            frame.insert(0, key, [val] * len(frame))
+        tmp = f"{path}.tmp{os.getpid()}"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        return None
+    except Exception as err:  # reported by the parent; the run is retried on the next call
+        return f"{type(err).__name__}: {err}"
+
+
+def _check_config(out: Path, config: dict) -> None:
+    path = out / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        keep = ("scenario", "defaults", "protocol")
+        if any(old.get(k) != config.get(k) for k in keep):
+            raise ValueError(
+                f"{out} holds runs made with other settings (see {path}); "
+                "use another --out directory or delete that one to start afresh"
+            )
+    path.write_text(json.dumps(config, indent=2, default=str))
+
+
+def run_study(
+    scenario: str,
+    *,
+    reps: int | None = None,
+    jobs: int = 1,
+    out: str | os.PathLike | None = None,
+    quick: bool = False,
+    values: tuple | None = None,
+    protocol: Protocol | None = None,
+    defaults: Settings = DEFAULTS,
+    progress: bool = True,
+    report: bool = True,
+) -> pd.DataFrame:
+    """Run (or resume) one scenario of the study and write its results.
+
+    Every (value, repetition) cell is one call of :func:`run_once` with seed = repetition,
+    so every value of the swept parameter is compared on the same seeds (the random graph is
+    the same across values whenever the node count is). Each finished cell is stored as
+    ``out/runs/<parameter>=<value>__rep<r>.parquet`` and skipped on the next call, so an
+    interrupted study resumes where it stopped; adding reps or values extends it.
+
+    Args:
+        scenario: one of ``mechanism, n_points, n_variables, degree, noise, outliers, threshold``.
+        reps: repetitions per value (20, or 2 with ``quick``).
+        jobs: worker processes (``1``: run here).
+        out: output folder (default ``benchmarks/results/study_<scenario>``).
+        quick: the scenario's short list of values, 2 repetitions, 2 targets per run.
+        values: override the values swept.
+        protocol: override the protocol (:class:`Protocol`).
+        defaults: settings that the scenario does not vary.
+        progress: show a rich progress bar.
+        report: write ``results.parquet``, ``results.csv``, plots and ``summary.md``.
+
+    Returns:
+        The tidy results of all requested cells (one row per run, arm and target).
+    """
+    sc = _scenario(scenario)
+    values = tuple(values) if values is not None else (sc.quick_values if quick else sc.values)
+    reps = reps if reps is not None else (QUICK_REPS if quick else FULL_REPS)
+    protocol = protocol or (QUICK_PROTOCOL if quick else Protocol())
+    if reps < 1 or jobs < 1:
+        raise ValueError(f"reps and jobs must be >= 1; got reps={reps}, jobs={jobs}")
+    out = Path(out) if out is not None else Path("benchmarks/results") / f"study_{scenario}"
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    _check_config(
+        out,
+        {
+            "scenario": scenario,
+            "parameter": sc.parameter,
+            "values": list(values),
+            "reps": reps,
+            "quick": quick,
+            "defaults": asdict(defaults),
+            "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(protocol).items()},
+        },
+    )
+    pending = []
+    for value in values:
+        for rep in range(reps):
+            path = _run_file(runs, sc.parameter, value, rep)
+            if not path.exists():
+                meta = {"scenario": scenario, "parameter": sc.parameter, "value": value, "rep": rep}
+                pending.append((defaults.with_value(sc.parameter, value), protocol, rep, meta, str(path)))
+    errors = _execute(pending, jobs, progress, f"study {scenario}")
+    for meta, message in errors:
+        print(f"run {meta['parameter']}={meta['value']} rep {meta['rep']} failed: {message}")
+    files = [_run_file(runs, sc.parameter, v, r) for v in values for r in range(reps)]
+    frames = [pd.read_parquet(f) for f in files if f.exists()]
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if report and len(results):
+        from ._plots import plot_results
+        from ._summary import write_summary
+
+        results.to_parquet(out / "results.parquet", index=False)
+        results.to_csv(out / "results.csv", index=False)
+        plot_results(results, sc, out / "plots")
+        write_summary(results, sc, out / "summary.md", defaults=defaults, protocol=protocol, reps=reps, quick=quick)
+    return results
+
+
+def _execute(pending: list, jobs: int, progress: bool, title: str) -> list:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    errors = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task(title, total=len(pending))
+        if jobs == 1 or len(pending) <= 1:
+            for settings, protocol, seed, meta, path in pending:
+                message = _task(settings, protocol, seed, meta, path)
+                if message:
+                    errors.append((meta, message))
+                bar.advance(task)
+            return errors
+        # spawn: JAX's runtime threads do not survive fork.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(_task, *item): item[3] for item in pending}
+            for future in as_completed(futures):
+                message = future.result()
+                if message:
+                    errors.append((futures[future], message))
+                bar.advance(task)
+    return errors
+
