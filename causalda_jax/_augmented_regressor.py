@@ -276,6 +276,8 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 weights, record = np.full(len(frame), 1.0 / max(len(frame), 1)), None
         if len(weights) != len(frame):
             raise ValueError(f"augmentation returned {len(frame)} rows but {len(weights)} weights")
+        if len(weights) and not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+            check_sample_weight(weights, len(weights), name="augmented weights")  # raises, naming the row
         if len(frame) and set(frame.columns) != set(data.columns):
             raise ValueError(f"augmentation returned columns {list(frame.columns)}, expected {list(data.columns)}")
         if len(frame) == 0 or not weights.sum() > 0:
