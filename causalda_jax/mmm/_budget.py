@@ -187,35 +187,37 @@ def fit_hill_curve(spend: ArrayLike, response: ArrayLike, steps: int = 1500) -> 
     rs = max(float(np.max(np.abs(r))), 1e-12)
     xn = jnp.asarray(x / xs, jnp.float32)
     rn = jnp.asarray(r / rs, jnp.float32)
-
-    def curve(p, xv):
-        return jnp.exp(p[0]) * hill(xv, jnp.exp(p[1]), 0.5 + 2.5 * jax.nn.sigmoid(p[2]))
-
-    def loss(p):
-        return jnp.mean((curve(p, xn) - rn) ** 2)
-
-    opt = optax.adam(0.05)
-
-    @jax.jit
-    def run(p):
-        def step(carry, _):
-            p, state = carry
-            g = jax.grad(loss)(p)
-            updates, state = opt.update(g, state, p)
-            return (optax.apply_updates(p, updates), state), None
-
-        (p, _), _ = jax.lax.scan(step, (p, opt.init(p)), None, length=steps)
-        return p
-
     best = None
     # A few starts: the half-saturation point can sit anywhere in the range.
     for k0 in (0.25, 0.6, 1.5):
-        p = run(jnp.array([np.log(max(float(rn.max()), 1e-3) * 1.5), np.log(k0), 0.0], jnp.float32))
-        val = float(loss(p))
+        p0 = jnp.array([np.log(max(float(rn.max()), 1e-3) * 1.5), np.log(k0), 0.0], jnp.float32)
+        p, val = _fit_hill(p0, xn, rn, steps)
+        val = float(val)
         if best is None or val < best[0]:
             best = (val, p)
     p = np.asarray(best[1], np.float64)
     return float(np.exp(p[0]) * rs), float(np.exp(p[1]) * xs), float(0.5 + 2.5 / (1 + np.exp(-p[2])))
+
+
+def _hill_curve(p, x):
+    return jnp.exp(p[0]) * hill(x, jnp.exp(p[1]), 0.5 + 2.5 * jax.nn.sigmoid(p[2]))
+
+
+@jax.jit(static_argnums=3)
+def _fit_hill(p, x, r, steps):
+    opt = optax.adam(0.05)
+
+    def loss(p):
+        return jnp.mean((_hill_curve(p, x) - r) ** 2)
+
+    def step(carry, _):
+        p, state = carry
+        g = jax.grad(loss)(p)
+        updates, state = opt.update(g, state, p)
+        return (optax.apply_updates(p, updates), state), None
+
+    (p, _), _ = jax.lax.scan(step, (p, opt.init(p)), None, length=steps)
+    return p, loss(p)
 
 
 @dataclasses.dataclass

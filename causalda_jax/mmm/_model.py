@@ -230,7 +230,10 @@ class MarketingMixModel:
             return features, ones, "none"
         graph = self.graph_
         if cfg.augmentation == "sample":
-            from .. import sample
+            try:
+                from .. import sample
+            except ImportError:  # until the package root re-exports it
+                from .._sample import sample
 
             extra = sample(features, graph, int(round(cfg.augmentation_ratio * n)), seed=seed)
             extra = extra[list(features.columns)]
