@@ -217,8 +217,12 @@ def empty_reason(plan: Plan, step_name: Hashable) -> str:
     )
 
 
-def _buffer_shape(plan: Plan, max_rows: int | None, chunk_size: int | None) -> tuple[int, int]:
-    """(capacity, chunk): capacity is a multiple of chunk and holds every row a step can keep."""
+def _buffer_shape(plan: Plan, max_rows: int | None, chunk_size: int | None) -> tuple[int, int, int]:
+    """(capacity, chunk, limit): the buffer size, rows scored per chunk, and most rows allowed.
+
+    The capacity is a power of two (so that runs of similar size share compiled steps) or,
+    when ``max_rows`` binds, ``max_rows`` rounded up to a multiple of the block sizes.
+    """
     n, d = plan.table.n, plan.table.d
     if max_rows is None:
         max_rows = _DEFAULT_BUFFER_BYTES // (2 * (4 * d + 16))
@@ -228,11 +232,13 @@ def _buffer_shape(plan: Plan, max_rows: int | None, chunk_size: int | None) -> t
         chunk_size = max(1, _CANDIDATES_PER_CHUNK // n)
     elif int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    rows = int(min(plan.row_bound(), int(max_rows)))
+    bound = int(plan.row_bound())
+    limit = min(bound, int(max_rows))
+    rows = 1 << (bound - 1).bit_length() if bound <= int(max_rows) else limit
     # Powers of two, so that the capacity is a multiple of both block sizes at little cost.
     chunk = 1 << (min(int(chunk_size), rows).bit_length() - 1)
     quantum = max(chunk, min(_SLOT_BLOCK, 1 << (rows - 1).bit_length()))
-    return -(-rows // quantum) * quantum, chunk
+    return -(-rows // quantum) * quantum, chunk, limit
 
 
 def augment(
@@ -295,8 +301,8 @@ def augment(
         categorical=categorical,
     )
     d = plan.table.d
-    cap, chunk = _buffer_shape(plan, max_rows, chunk_size)
-    config = {**plan.config, "engine": "jax", "chunk_size": chunk, "capacity": cap}
+    cap, chunk, limit = _buffer_shape(plan, max_rows, chunk_size)
+    config = {**plan.config, "engine": "jax", "chunk_size": chunk, "capacity": cap, "max_rows": limit}
     names = [plan.table.columns[v] for v in plan.order]
     callback = _progress_callback(progress, len(names))
 
@@ -315,8 +321,8 @@ def augment(
                 kernel=plan.kernel, chunk=chunk,
             )
             kept = int(count)
-            if kept > cap:
-                _raise_overflow(plan, kept, cap, names[step], max_rows)
+            if kept > limit:
+                _raise_overflow(plan, kept, limit, names[step], max_rows)
             callback(step, names[step], kept)
             if kept == 0:
                 warnings.warn(empty_reason(plan, names[step]), stacklevel=2)

@@ -18,11 +18,16 @@ def _register() -> None:
     from ._cli_augment import augment_command
 
     app.command("augment")(augment_command)
-    # [discover command]
+    from .discovery._cli import discover_command
+
+    app.command("discover")(discover_command)
     from .study._cli import study_command
 
     app.command("study")(study_command)
-    # [mmm commands]
+    from .mmm._cli import demo_command, mmm_command
+
+    app.command("demo")(demo_command)
+    app.command("mmm")(mmm_command)
     # [benchmark command]
 
 

@@ -82,7 +82,7 @@ def rcit(
     y: int,
     z: Sequence[int] = (),
     *,
-    n_features: int = 5,
+    n_features: int = 10,
     n_features_z: int = 50,
     ridge: float = 1e-3,
     seed: int = 0,

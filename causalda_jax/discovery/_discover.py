@@ -25,7 +25,8 @@ __all__ = ["discover", "as_knowledge"]
 
 Method = Literal["dagma", "dagma-mlp", "pc"]
 _DEFAULT_THRESHOLD = {"dagma": 0.3, "dagma-mlp": 0.3}
-_DEFAULT_BOOTSTRAP = {"dagma": 20, "dagma-mlp": 5, "pc": 20}
+_DEFAULT_BOOTSTRAP = {"dagma": 20, "dagma-mlp": 3, "pc": 20}
+_DEFAULT_STEPS = {"dagma": 1500, "dagma-mlp": 500, "pc": 0}
 
 
 def as_knowledge(knowledge: Union[Knowledge, Mapping[str, Any], str, os.PathLike, None]) -> Knowledge:
@@ -72,7 +73,7 @@ def discover(
     method: Method = "dagma",
     threshold: float | None = None,
     lambda1: float = 0.02,
-    n_steps: int = 1500,
+    n_steps: int | None = None,
     lr: float = 0.02,
     hidden: int = 10,
     alpha: float = 0.05,
@@ -95,14 +96,14 @@ def discover(
             with background knowledge).
         threshold: minimum edge strength kept (DAGMA; default 0.3).
         lambda1: L1 weight (DAGMA).
-        n_steps: Adam steps per central-path stage (DAGMA; 4 stages).
+        n_steps: Adam steps per central-path stage (DAGMA, 4 stages; default 1500 linear, 500 MLP).
         lr: Adam learning rate (DAGMA).
         hidden: hidden units per variable (``dagma-mlp``).
         alpha: significance level of the CI tests (PC skeleton and report verdicts).
         ci_test: ``"fisherz"`` or ``"rcit"`` (nonlinear); default ``"rcit"`` for ``dagma-mlp``,
             ``"fisherz"`` otherwise.
         max_cond: largest conditioning set in PC.
-        n_bootstrap: bootstrap resamples for edge stability (default 20; 5 for ``dagma-mlp``).
+        n_bootstrap: bootstrap resamples for edge stability (default 20; 3 for ``dagma-mlp``).
         standardize: scale columns to unit variance before fitting (DAGMA centres always; the
             linear score is scale dependent, so leave this off when units are meaningful).
         seed: seeds the bootstrap and the MLP initialisation.
@@ -135,6 +136,7 @@ def discover(
     if n_boot < 0:
         raise ValueError(f"n_bootstrap must be >= 0; got {n_boot}")
     ci_kind = ci_test or ("rcit" if method == "dagma-mlp" else "fisherz")
+    n_steps = _DEFAULT_STEPS[method] if n_steps is None else int(n_steps)
     threshold = _DEFAULT_THRESHOLD.get(method, 0.0) if threshold is None else float(threshold)
 
     x = x - x.mean(axis=0)

@@ -88,7 +88,7 @@ class MarketingMixModel:
         >>> from causalda_jax.mmm import simulate
         >>> sim = simulate(weeks=60, channels=3, seed=0)
         >>> mmm = MarketingMixModel(target="sales", channels=sim.channels, controls=("price", "promo"),
-        ...                         graph=sim.graph.to_dict(), augmentation="none", bootstrap=0,
+        ...                         mediators=("branded_search",), graph=sim.graph.to_dict(), augmentation="none", bootstrap=0,
         ...                         model="linear")
         >>> res = mmm.fit(sim.data).kpis()
         >>> list(res.summary.columns[:4])
@@ -191,7 +191,13 @@ class MarketingMixModel:
                 self.discovery_ = result
                 self.graph_ = as_graph(result.graph)
                 self.graph_source_ = "learned"
-        self.graph_.check_columns(self.features_.columns)
+        try:
+            self.graph_.check_columns(self.features_.columns)
+        except ValueError as e:
+            raise ValueError(
+                f"the graph must be over the model variables {list(self.features_.columns)} "
+                f"(channels stand for their adstocked spends): {e}"
+            ) from None
         say(f"graph ({self.graph_source_}): {len(self.graph_.directed)} directed, {len(self.graph_.bidirected)} bidirected edges")
 
     def _knowledge(self):

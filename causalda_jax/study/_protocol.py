@@ -23,6 +23,7 @@ from ..metrics import (
 )
 from ..scm import random_scm
 from ._scenarios import Settings
+from ._tuned import TunedXGBRegressor
 
 __all__ = ["ARMS", "Protocol", "run_once"]
 
@@ -51,6 +52,8 @@ class Protocol:
         sample_factor: the ``sample`` arm draws ``sample_factor * n_train`` rows.
         kl_k: neighbours of the KL estimator.
         w1_projections: directions of the sliced W1 (sliced for every arm, so arms compare).
+        selection_grid: the ``regressor`` arm's ``AugmentedRegressor(param_grid=...)``: its
+            cross-validation chooses α among these values and 0 (θ is the scenario's).
     """
 
     test_size: float = 0.3
@@ -63,32 +66,12 @@ class Protocol:
     sample_factor: float = 1.0
     kl_k: int = 5
     w1_projections: int = 200
-
-
-# Below this many training rows XGBoost's exact greedy splits are several times faster than
-# "hist" (whose per-fit quantile sketch dominates on a few hundred rows) and find the same trees or better.
-_EXACT_ROWS = 50_000
-
-
-def _xgb(seed: int, n_rows: int = 0):
-    from xgboost import XGBRegressor
-
-    method = "exact" if n_rows <= _EXACT_ROWS else "hist"
-    return XGBRegressor(n_jobs=1, tree_method=method, random_state=seed, verbosity=0)
+    selection_grid: dict = field(default_factory=lambda: {"aug_coeff": [0.25, 0.5, 0.75]})
 
 
 def _fit_predict(X, y, w, X_test, protocol: Protocol, seed: int) -> tuple[np.ndarray, dict]:
-    from sklearn.model_selection import GridSearchCV, KFold
-
-    search = GridSearchCV(
-        _xgb(seed, len(X)),
-        protocol.param_grid,
-        cv=KFold(protocol.cv, shuffle=True, random_state=seed),
-        scoring="neg_mean_squared_error",
-        n_jobs=1,
-    )
-    search.fit(X, y, sample_weight=w)
-    return search.predict(X_test), dict(search.best_params_)
+    model = TunedXGBRegressor(protocol.param_grid, cv=protocol.cv, random_state=seed).fit(X, y, sample_weight=w)
+    return model.predict(X_test), model.best_params_
 
 
 def _mixture(train: pd.DataFrame, extra: pd.DataFrame, extra_w: np.ndarray, alpha: float):
@@ -123,24 +106,41 @@ def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, pro
         data, w = _mixture(train, aug.data, aug.weights, protocol.alpha)
         return data, w, info, (aug.data, np.asarray(aug.weights), aug.source_rows)
     if arm == "sample":
-        import causalda_jax as cda
-
-        if not hasattr(cda, "sample"):
+        sample = _package_attr("sample", "_sample")
+        if sample is None:
             raise _Unavailable("causalda_jax.sample is not available")
         m = max(1, int(round(protocol.sample_factor * n)))
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            drawn = cda.sample(train, graph, m, seed=seed)
+            drawn, source = sample(
+                train, graph, m, seed=seed, kernel=settings.kernel, bandwidth=settings.bandwidth, return_indices=True
+            )
         info["seconds_generate"] = time.perf_counter() - t0
         info["n_generated"] = len(drawn)
-        data, w = _mixture(train, drawn, np.full(len(drawn), 1.0 / len(drawn)), protocol.alpha)
-        return data, w, info, (drawn, np.full(len(drawn), 1.0 / len(drawn)), None)
+        w_drawn = np.full(len(drawn), 1.0 / len(drawn))
+        data, w = _mixture(train, drawn, w_drawn, protocol.alpha)
+        return data, w, info, (drawn, w_drawn, np.asarray(source))
     raise ValueError(f"unknown arm {arm!r}; choose from {ARMS}")
 
 
 class _Unavailable(RuntimeError):
     pass
+
+
+def _package_attr(name: str, module: str):
+    """``causalda_jax.<name>``, else from its private module (before it is re-exported), else None."""
+    import importlib
+
+    import causalda_jax as cda
+
+    found = getattr(cda, name, None)
+    if found is None:
+        try:
+            found = getattr(importlib.import_module(f"causalda_jax.{module}"), name, None)
+        except ImportError:
+            found = None
+    return found
 
 
 def _set_metrics(train, data, w, generated, reference, protocol: Protocol, seed: int) -> dict[str, float]:
@@ -175,8 +175,9 @@ def run_once(settings: Settings, protocol: Protocol, seed: int) -> pd.DataFrame:
     (reference ‖ arm) and sliced W1 against the reference, diversity against train, the
     fractions of new and of dropped training rows and Kish's ESS; then for each target
     variable fit a cross-validated XGBoost on the arm's set (with its weights) and score
-    MAPE and R² on test. The ``regressor`` arm is ``AugmentedRegressor`` (its own augmentation
-    and selection), so only its downstream metrics are recorded.
+    MAPE and R² on test. The ``regressor`` arm is ``AugmentedRegressor`` wrapping the same
+    cross-validated XGBoost, choosing α by its own cross-validation (α = 0 included); only its
+    downstream metrics, generated rows and chosen α are recorded.
 
     Returns:
         A tidy frame, one row per (arm, target), with the run-level metrics repeated.
@@ -198,7 +199,7 @@ def run_once(settings: Settings, protocol: Protocol, seed: int) -> pd.DataFrame:
         base = {"arm": arm, "seed": seed, "n_train": len(train), "n_test": len(test), "n_edges": graph.number_of_edges()}
         try:
             if arm == "regressor":
-                rows += _regressor_rows(base, train, test, graph, targets, protocol, seed)
+                rows += _regressor_rows(base, train, test, graph, settings, targets, protocol, seed)
                 continue
             t0 = time.perf_counter()
             X_arm, w, info, generated = _weighted_sets(arm, train, graph, settings, protocol, seed)
@@ -233,33 +234,45 @@ def run_once(settings: Settings, protocol: Protocol, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _regressor_rows(base, train, test, graph, targets, protocol: Protocol, seed: int) -> list[dict]:
-    import causalda_jax as cda
-
-    if not hasattr(cda, "AugmentedRegressor"):
+def _regressor_rows(base, train, test, graph, settings: Settings, targets, protocol: Protocol, seed: int) -> list[dict]:
+    regressor = _package_attr("AugmentedRegressor", "_augmented_regressor")
+    if regressor is None:
         raise _Unavailable("causalda_jax.AugmentedRegressor is not available")
     rows = []
     for target in targets:
         t0 = time.perf_counter()
-        model = cda.AugmentedRegressor(
-            _xgb(seed, len(train)), graph, target, method="augment", aug_coeff=protocol.alpha, param_grid=protocol.param_grid, cv=protocol.cv
+        # The inner search picks XGBoost's hyperparameters on every (weighted) training set;
+        # AugmentedRegressor's own CV picks α in selection_grid (α = 0, no augmentation, included).
+        inner = TunedXGBRegressor(protocol.param_grid, cv=protocol.cv, random_state=seed)
+        model = regressor(
+            inner,
+            graph,
+            target,
+            method="augment",
+            aug_coeff=protocol.alpha,
+            threshold=settings.threshold,
+            param_grid=dict(protocol.selection_grid),
+            cv=protocol.cv,
+            random_state=seed,
+            augment_kwargs={"kernel": settings.kernel, "bandwidth": settings.bandwidth},
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(train.drop(columns=[target]), train[target])
         pred = model.predict(test.drop(columns=[target]))
-        chosen = {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_") and np.isscalar(v)}
-        for name in ("best_params_",):
-            if hasattr(model, name):
-                chosen[name] = getattr(model, name)
+        chosen = dict(getattr(model, "best_params_", {}) or {})
+        best_inner = getattr(getattr(model, "estimator_", None), "best_params_", None)
         rows.append(
             {
                 **base,
                 "status": "ok",
                 "target": target,
+                "n_generated": getattr(model, "n_augmented_", np.nan),
+                "empty": getattr(model, "n_augmented_", 0) == 0,
+                "aug_coeff": chosen.get("aug_coeff", np.nan),
                 "r2": r2_score(test[target], pred),
                 "mape": mape(test[target], pred),
-                "params": repr(chosen),
+                "params": repr({**chosen, **(best_inner or {})}),
                 "seconds": time.perf_counter() - t0,
             }
         )

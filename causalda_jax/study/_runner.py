@@ -17,8 +17,9 @@ from ._scenarios import DEFAULTS, SCENARIOS, Scenario, Settings
 
 __all__ = ["QUICK_PROTOCOL", "run_study"]
 
-# --quick: every arm and the full grid, but 2 targets per run and a smaller reference sample.
-QUICK_PROTOCOL = Protocol(max_targets=2, n_reference=300)
+# --quick: every arm and the full XGBoost grid, but 2 targets per run, a smaller reference
+# sample, and the regressor arm choosing only between α = 0 and α = 0.5.
+QUICK_PROTOCOL = Protocol(max_targets=2, n_reference=300, selection_grid={"aug_coeff": [0.5]})
 QUICK_REPS = 2
 FULL_REPS = 20
 

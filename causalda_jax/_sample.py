@@ -1,0 +1,534 @@
+"""Ancestral sampling from the kernel-conditional factorization, in bounded memory, on any number of devices.
+
+Variables are drawn in topological order. A root takes a uniformly chosen training row; any
+other variable ``v`` takes training row ``i`` with probability ``w_i(z) ∝ K_h(z - X_i^C)``, the
+same kernel conditional as :func:`causalda_jax.augment`, where ``z`` holds the sample's values
+on the Markov pillow ``C`` of ``v``.
+
+The choice is a Gumbel-max: ``argmax_i log K_h(z - X_i^C) + G_i``. Each ``G_i`` is a hash (the
+Threefry 2x32 block cipher) of the key, the variable, the sample's index and ``i``, so a
+sample's draw does not depend on how samples or training rows are split into blocks, nor on
+how many devices share the work. The argmax runs as a streaming (max, argmax) over blocks of
+training rows; no ``samples × rows`` array ever exists, and no normalisation is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from jax.extend.random import threefry2x32_p
+from jax.sharding import PartitionSpec
+
+from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
+from ._graph import GraphLike
+from ._kernels import log_kernel_matrix
+from ._plan import Plan, make_plan
+from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
+
+__all__ = ["sample", "NoConditionalError"]
+
+# Default block sizes (samples per device per chunk, training rows per block). A block holds
+# samples × rows float32 temporaries: ~8 MB on CPU, ~512 MB on an accelerator.
+_SAMPLE_BLOCK = {"cpu": 1024, "other": 32768}
+_ROW_BLOCK = {"cpu": 2048, "other": 4096}
+# Redraw rounds for samples that reach a variable with no kernel conditional.
+_MAX_ROUNDS = 100
+
+# Incremented each time the chunk kernel is traced (the tests check it is traced once).
+_TRACES = [0]
+
+
+class NoConditionalError(ValueError):
+    """Too many samples reach a pillow configuration where every kernel value is zero."""
+
+
+def _hash_pairs(k0: Array, k1: Array, s: Array, m: Array) -> tuple[Array, Array]:
+    """Threefry 2x32 of the counter ``(s, m)`` under the key ``(k0, k1)``: two uint32 words.
+
+    All four arguments are uint32 arrays that broadcast together.
+    """
+    shape = jnp.broadcast_shapes(k0.shape, k1.shape, s.shape, m.shape)
+    args = (jnp.broadcast_to(a, shape) for a in (k0, k1, s, m))
+    y0, y1 = threefry2x32_p.bind(*args)
+    return y0, y1
+
+
+def _gumbel_from_bits(bits: Int[Array, "..."]) -> Float[Array, "..."]:
+    """Standard Gumbel noise ``-log E`` with ``E = -log(1 - V)`` exponential, ``V`` uniform.
+
+    ``V`` is formed as ``bits · 2^-32`` in float32, which is finely resolved near 0, where the
+    small exponentials (large Gumbels, the winners of the argmax) live.
+    """
+    v = (bits.astype(jnp.float32) + 0.5) * jnp.float32(2.0**-32)
+    v = jnp.minimum(v, jnp.float32(1.0 - 2.0**-24))
+    return -jnp.log(-jnp.log1p(-v))
+
+
+def _gumbel_block(k: Int[Array, " 2"], s: Int[Array, " b"], start: Int[Array, ""], size: int) -> Float[Array, "b t"]:
+    """Gumbel noise of training rows ``start .. start + size`` (``start`` and ``size`` even).
+
+    Row ``i`` takes word ``i % 2`` of the hash of ``(s, i // 2)``: one cipher call per two rows.
+    """
+    m = (start // 2).astype(jnp.uint32) + jnp.arange(size // 2, dtype=jnp.uint32)
+    y0, y1 = _hash_pairs(k[0], k[1], s[:, None], m[None, :])
+    bits = jnp.stack([y0, y1], axis=-1).reshape(s.shape[0], size)
+    return _gumbel_from_bits(bits)
+
+
+def _gumbel_at(k: Int[Array, " 2"], s: Int[Array, " b"], rows: Int[Array, "b k"]) -> Float[Array, "b k"]:
+    """The same noise as :func:`_gumbel_block`, at arbitrary training rows."""
+    rows = rows.astype(jnp.uint32)
+    y0, y1 = _hash_pairs(k[0], k[1], s[:, None], rows // 2)
+    return _gumbel_from_bits(jnp.where(rows % 2 == 1, y1, y0))
+
+
+def _max_argmax(score: Float[Array, "b t"], offset: Int[Array, ""]) -> tuple[Float[Array, " b"], Int[Array, " b"]]:
+    """Row-wise (max, first argmax) in one variadic reduction, so the scores are computed once."""
+    index = offset + jax.lax.broadcasted_iota(jnp.int32, score.shape, 1)
+
+    def pick(a, b):
+        a_v, a_i = a
+        b_v, b_i = b
+        take_b = (b_v > a_v) | ((b_v == a_v) & (b_i < a_i))
+        return jnp.where(take_b, b_v, a_v), jnp.where(take_b, b_i, a_i)
+
+    init = (jnp.float32(-jnp.inf), jnp.int32(jnp.iinfo(jnp.int32).max))
+    best, arg = jax.lax.reduce((score, index), init, pick, (1,))
+    return best, arg
+
+
+def _choose_exact(kg, s, z, xp, hp, cp, n_rows, *, kernel: str, row_block: int):
+    """Streaming Gumbel-max over every training row: (choice, has_conditional)."""
+    b = s.shape[0]
+
+    def block(i, carry):
+        best, arg = carry
+        start = i * row_block
+        xb = jax.lax.dynamic_slice_in_dim(xp, start, row_block)
+        log_k = log_kernel_matrix(z, xb, hp, cp, kernel)
+        rows = start + jnp.arange(row_block, dtype=jnp.int32)
+        score = jnp.where(rows < n_rows, log_k, -jnp.inf) + _gumbel_block(kg, s, start, row_block)
+        block_best, block_arg = _max_argmax(score, start)
+        # Strict >: on a tie the earlier block (lower row index) wins, whatever the block size.
+        better = block_best > best
+        return jnp.where(better, block_best, best), jnp.where(better, block_arg, arg)
+
+    init = (jnp.full(b, -jnp.inf, jnp.float32), jnp.zeros(b, jnp.int32))
+    best, arg = jax.lax.fori_loop(0, xp.shape[0] // row_block, block, init)
+    return arg, best > -jnp.inf
+
+
+def _choose_truncated(kg, s, z, xp, hp, cp, n_rows, *, kernel: str, row_block: int, neighbors: int):
+    """Gumbel-max among the ``neighbors`` rows with the largest kernel values: (choice, has_conditional).
+
+    The running top-k is merged block by block; ties go to the lower row index, so the
+    candidates, like the noise, do not depend on the block size.
+    """
+    b = s.shape[0]
+
+    def block(i, carry):
+        top_v, top_i = carry
+        start = i * row_block
+        xb = jax.lax.dynamic_slice_in_dim(xp, start, row_block)
+        rows = start + jnp.arange(row_block, dtype=jnp.int32)
+        log_k = jnp.where(rows < n_rows, log_kernel_matrix(z, xb, hp, cp, kernel), -jnp.inf)
+        values = jnp.concatenate([top_v, log_k], axis=1)
+        index = jnp.concatenate([top_i, jnp.broadcast_to(rows, (b, row_block))], axis=1)
+        top_v, pos = jax.lax.top_k(values, neighbors)
+        return top_v, jnp.take_along_axis(index, pos, axis=1)
+
+    init = (jnp.full((b, neighbors), -jnp.inf, jnp.float32), jnp.zeros((b, neighbors), jnp.int32))
+    top_v, top_i = jax.lax.fori_loop(0, xp.shape[0] // row_block, block, init)
+    score = top_v + _gumbel_at(kg, s, top_i)
+    best = jnp.max(score, axis=1)
+    pick = jnp.argmax(score, axis=1)
+    return jnp.take_along_axis(top_i, pick[:, None], axis=1)[:, 0], best > -jnp.inf
+
+
+def _mul_wide(a: Int[Array, "..."], b: Int[Array, "..."]) -> tuple[Int[Array, "..."], Int[Array, "..."]]:
+    """The 64-bit product of uint32 arrays as (high word, low word), from 16-bit limbs."""
+    mask = jnp.uint32(0xFFFF)
+    a0, a1 = a & mask, a >> 16
+    b0, b1 = b & mask, b >> 16
+    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
+    mid = (p00 >> 16) + (p01 & mask) + (p10 & mask)
+    lo = (p00 & mask) | (mid << 16)
+    hi = p11 + (p01 >> 16) + (p10 >> 16) + (mid >> 16)
+    return hi, lo
+
+
+def _uniform_index(y0: Int[Array, "..."], y1: Int[Array, "..."], n: Int[Array, ""]) -> Int[Array, "..."]:
+    """``floor(u · n)`` for the 64-bit fraction ``u = (y0·2^32 + y1) / 2^64``: bias below n / 2^64."""
+    n = n.astype(jnp.uint32)
+    h0, l0 = _mul_wide(y0, n)
+    h1, _ = _mul_wide(y1, n)
+    carry = ((l0 + h1) < l0).astype(jnp.uint32)
+    return (h0 + carry).astype(jnp.int32)
+
+
+def _kernel_noise(y0: Int[Array, "..."], y1: Int[Array, "..."], kernel: str) -> Float[Array, "..."]:
+    """A draw from the kernel's density per pair of random words."""
+    u0 = (y0.astype(jnp.float32) + 0.5) * jnp.float32(2.0**-32)
+    if kernel == "gaussian":
+        # Box-Muller.
+        u1 = y1.astype(jnp.float32) * jnp.float32(2.0**-32)
+        return jnp.sqrt(-2.0 * jnp.log(u0)) * jnp.cos(jnp.float32(2 * math.pi) * u1)
+    # Epanechnikov by inverting its CDF (2 + 3x - x^3) / 4: x = 2 sin(asin(2p - 1) / 3).
+    p = jnp.clip(2.0 * u0 - 1.0, -1.0, 1.0)
+    return 2.0 * jnp.sin(jnp.arcsin(p) / 3.0)
+
+
+# Counters outside the range of training-row pairs, for the per-sample words of every variable.
+_ROOT_COUNTER = 0xFFFFFFFF
+_NOISE_COUNTER = 0xFFFFFFFE
+
+
+def _draw_block(
+    key,
+    ids: Int[Array, " b"],
+    x: Float[Array, "n_pad d"],
+    is_cat: Bool[Array, " d"],
+    steps: tuple[Int[Array, " d"], Int[Array, "d c"], Bool[Array, "d c"], Bool[Array, " d"]],
+    smoothing: Float[Array, ""],
+    n_rows: Int[Array, ""],
+    *,
+    kernel: str,
+    row_block: int,
+    neighbors: int | None,
+    smooth: bool,
+):
+    """Draw every variable for the samples ``ids``: index rows, has-conditional flags, noise."""
+    _TRACES[0] += 1
+    b = ids.shape[0]
+    d = x.shape[1]
+    s = ids.astype(jnp.uint32)
+    # One key per column; all randomness is a hash of (column key, sample, counter).
+    col_keys = jax.vmap(lambda j: jax.random.key_data(jax.random.fold_in(key, j)))(jnp.arange(d, dtype=jnp.uint32))
+    # Words that do not depend on the choices, drawn for every column at once: a uniform
+    # training row (used by roots) and kernel noise (used with smoothing).
+    counters = jnp.array([_ROOT_COUNTER, _NOISE_COUNTER], jnp.uint32)
+    y0, y1 = _hash_pairs(col_keys[None, :, None, 0], col_keys[None, :, None, 1], s[:, None, None], counters)
+    root_pick = _uniform_index(y0[..., 0], y1[..., 0], n_rows)
+    noise = _kernel_noise(y0[..., 1], y1[..., 1], kernel) if smooth else None
+
+    def step(carry, var):
+        vals, idx, alive = carry
+        j, pillow, mask, is_root = var
+        z = vals[:, pillow]
+        xp = x[:, pillow]
+        # Padding columns get an infinite bandwidth: (z - x) / h = 0 adds log K = 0.
+        hp = jnp.where(mask, 1.0, jnp.inf).astype(jnp.float32)
+        cp = is_cat[pillow] & mask
+        kg = col_keys[j]
+
+        def root():
+            return root_pick[:, j], jnp.ones(b, bool)
+
+        def child():
+            if neighbors is None:
+                return _choose_exact(kg, s, z, xp, hp, cp, n_rows, kernel=kernel, row_block=row_block)
+            return _choose_truncated(
+                kg, s, z, xp, hp, cp, n_rows, kernel=kernel, row_block=row_block, neighbors=neighbors
+            )
+
+        pick, ok = jax.lax.cond(is_root, root, child)
+        value = x[pick, j]
+        if smooth:
+            # Descendants condition on the smoothed value: ancestral sampling from the KDE joint.
+            value = value + jnp.where(is_cat[j], 0.0, smoothing * noise[:, j])
+        return (vals.at[:, j].set(value), idx.at[:, j].set(pick), alive & ok), None
+
+    init = (jnp.zeros((b, d), jnp.float32), jnp.zeros((b, d), jnp.int32), jnp.ones(b, bool))
+    (_, idx, alive), _ = jax.lax.scan(step, init, steps)
+    if smooth:
+        return idx, alive, jnp.where(is_cat, 0.0, noise)
+    return idx, alive, jnp.zeros((b, 0), jnp.float32)
+
+
+@partial(jax.jit, static_argnames=("kernel", "row_block", "neighbors", "smooth", "mesh"))
+def _draw_chunk(key, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, neighbors, smooth, mesh):
+    body = partial(_draw_block, kernel=kernel, row_block=row_block, neighbors=neighbors, smooth=smooth)
+    if mesh is None:
+        return body(key, ids, x, is_cat, steps, smoothing, n_rows)
+    rep = PartitionSpec()
+    split = PartitionSpec(BATCH_AXIS)
+    sharded = jax.shard_map(
+        body,
+        mesh=mesh,
+        in_specs=(rep, split, rep, rep, rep, rep, rep),
+        out_specs=(split, split, split),
+        check_vma=False,
+    )
+    return sharded(key, ids, x, is_cat, steps, smoothing, n_rows)
+
+
+def _as_key(seed, key):
+    if seed is not None and key is not None:
+        raise ValueError("pass either seed or key, not both")
+    if key is None:
+        seed = 0 if seed is None else seed
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be a non-negative int, got {seed!r}; or pass key=jax.random.key(...)")
+        if not 0 <= int(seed) < 2**63:
+            raise ValueError(f"seed must be a non-negative int below 2**63, got {seed}")
+        return jax.random.key(int(seed))
+    if not isinstance(key, jax.Array):
+        raise TypeError(f"key must be a jax PRNG key (jax.random.key(...)), got {type(key).__name__}")
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"key must be a single PRNG key, got a key array of shape {key.shape}")
+        return key
+    if key.dtype == jnp.uint32 and key.shape == (2,):
+        return jax.random.wrap_key_data(key)
+    raise TypeError(
+        f"key must be a jax PRNG key (jax.random.key(...)) or a raw uint32[2] key, got {key.dtype}{list(key.shape)}"
+    )
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _scaled_values(plan: Plan) -> np.ndarray:
+    """Training values in bandwidth units (continuous columns centred first), float32-safe."""
+    values = plan.table.values
+    cont = ~plan.table.is_categorical
+    centre = np.where(cont, values.mean(axis=0), 0.0)
+    scale = np.where(cont, plan.h, 1.0)
+    return ((values - centre) / scale).astype(np.float32)
+
+
+def _steps(plan: Plan) -> tuple[np.ndarray, ...]:
+    """Per variable in topological order: column, padded pillow, pillow mask, is-root."""
+    d = plan.table.d
+    # A power of two, so that graphs of similar density share one compiled kernel.
+    width = 1 << (max([len(p) for p in plan.pillows] + [1]) - 1).bit_length()
+    pillow = np.zeros((d, width), np.int32)
+    mask = np.zeros((d, width), bool)
+    for t, p in enumerate(plan.pillows):
+        pillow[t, : len(p)] = p
+        mask[t, : len(p)] = True
+    is_root = np.array([len(p) == 0 for p in plan.pillows])
+    return np.asarray(plan.order, np.int32), pillow, mask, is_root
+
+
+def _draw(
+    plan: Plan,
+    n_samples: int,
+    key,
+    *,
+    smoothing: float,
+    neighbors: int | None,
+    chunk_size: int | None,
+    row_chunk_size: int | None,
+    devices,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Index rows ``(n_samples, d)`` and, with smoothing, kernel noise in bandwidth units."""
+    n, d = plan.table.n, plan.table.d
+    backend = "cpu" if jax.default_backend() == "cpu" else "other"
+    mesh = batch_mesh(devices)
+    n_dev = mesh.devices.size
+    if chunk_size is None:
+        chunk = _SAMPLE_BLOCK[backend] * n_dev
+    else:
+        chunk = _positive_int(chunk_size, "chunk_size")
+    # A power of two for small requests, so that nearby sample counts share one compiled kernel.
+    chunk = pad_to_multiple(min(chunk, 1 << (n_samples - 1).bit_length()), n_dev)
+    if row_chunk_size is None:
+        row_block = min(_ROW_BLOCK[backend], 1 << max(1, (n - 1).bit_length()))
+    else:
+        row_block = _positive_int(row_chunk_size, "row_chunk_size")
+        row_block += row_block % 2  # rows are hashed in pairs
+    if neighbors is not None:
+        neighbors = _positive_int(neighbors, "neighbors")
+        if neighbors >= n:
+            neighbors = None  # every row is a neighbour: the exact sampler
+    n_pad = pad_to_multiple(n, row_block)
+    x = np.zeros((n_pad, d), np.float32)
+    x[:n] = _scaled_values(plan)
+    smooth = smoothing > 0
+    sharding = batch_sharding(mesh) if n_dev > 1 else None
+    fn = partial(
+        _draw_chunk,
+        kernel=plan.kernel,
+        row_block=row_block,
+        neighbors=neighbors,
+        smooth=smooth,
+        mesh=mesh if n_dev > 1 else None,
+    )
+    args = (
+        jnp.asarray(x),
+        jnp.asarray(plan.table.is_categorical),
+        tuple(jnp.asarray(a) for a in _steps(plan)),
+        jnp.asarray(smoothing, jnp.float32),
+        jnp.asarray(n, jnp.int32),
+    )
+
+    index_rows = np.zeros((n_samples, d), np.int32)
+    noise = np.zeros((n_samples, d), np.float32) if smooth else None
+    pending = np.arange(n_samples, dtype=np.int64)
+    drawn = accepted = 0
+    for round_ in range(_MAX_ROUNDS):
+        round_key = jax.random.fold_in(key, round_)
+        dead = []
+
+        def collect(ids, out):
+            nonlocal accepted
+            idx, alive, eps = (np.asarray(a) for a in out)
+            m = ids.size
+            alive = alive[:m]
+            index_rows[ids[alive]] = idx[:m][alive]
+            if smooth:
+                noise[ids[alive]] = eps[:m][alive]
+            accepted += int(alive.sum())
+            dead.append(ids[~alive])
+
+        in_flight = None
+        for start in range(0, pending.size, chunk):
+            ids = pending[start : start + chunk]
+            padded = np.zeros(chunk, np.int32)
+            padded[: ids.size] = ids
+            padded[ids.size :] = ids[0]
+            device_ids = jax.device_put(padded, sharding) if sharding is not None else jnp.asarray(padded)
+            # Dispatch the next chunk before copying the previous one back: no idle device.
+            out = fn(round_key, device_ids, *args)
+            if in_flight is not None:
+                collect(*in_flight)
+            in_flight = (ids, out)
+        if in_flight is not None:
+            collect(*in_flight)
+        drawn += pending.size
+        pending = np.concatenate(dead)
+        if pending.size == 0:
+            return index_rows, noise
+    rate = accepted / drawn
+    raise NoConditionalError(
+        f"{pending.size} of {n_samples} samples still reach, after {_MAX_ROUNDS} redraws, a variable whose kernel "
+        f"conditional is zero for every training row (only {rate:.3g} of draws have one). This happens with "
+        "exact-match categorical or compact (epanechnikov) kernels when the sampled pillow values are never seen "
+        "together in the data. Use kernel='gaussian', raise bandwidth_scale, or merge rare categories"
+    )
+
+
+def sample(
+    data: pd.DataFrame,
+    graph: GraphLike,
+    n_samples: int,
+    *,
+    seed: int | None = None,
+    key: jax.Array | None = None,
+    kernel: str = "gaussian",
+    bandwidth: BandwidthSpec = "normal_reference",
+    bandwidth_scale: float = 1.0,
+    categorical: Iterable[Hashable] | None = None,
+    smoothing: float = 0.0,
+    neighbors: int | None = None,
+    chunk_size: int | None = None,
+    row_chunk_size: int | None = None,
+    devices: int | Sequence[jax.Device] | None = None,
+    return_indices: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
+    """Draw samples from the kernel-conditional factorization of ``graph`` (ancestral sampling).
+
+    In topological order a root takes a uniformly chosen training value and any other
+    variable takes the value of training row ``i`` with probability ``w_i(z)``, the kernel
+    conditional given the sample's Markov-pillow values ``z`` that :func:`causalda_jax.augment`
+    uses as weights. The samples are thus distributed as ``augment(..., threshold=0)``'s rows
+    weighted by their weights. A sample that reaches a pillow configuration where every kernel
+    value is zero (exact-match categoricals, the compact epanechnikov kernel) has no conditional;
+    it is redrawn, as ``augment`` drops such rows and the weights are renormalised.
+
+    Draws are Gumbel-max choices whose noise is a hash of (key, variable, sample, training
+    row): results depend on ``seed``/``key`` only, not on ``chunk_size``, ``row_chunk_size`` or
+    ``devices``. Memory is bounded by the blocks (``chunk_size × row_chunk_size``) plus the
+    ``(n_samples, d)`` output. Scores are float32.
+
+    Args:
+        data: training table; its columns must be exactly the graph's nodes.
+        graph: a CausalGraph, a networkx DiGraph, a JSON path or a dict.
+        n_samples: number of rows to draw.
+        seed: non-negative int (default 0 when ``key`` is not given); ``seed=s`` is
+            ``key=jax.random.key(s)``.
+        key: a jax PRNG key, instead of ``seed``.
+        kernel: ``"gaussian"`` or ``"epanechnikov"`` for continuous columns.
+        bandwidth: ``"normal_reference"``, ``"silverman"``, ``"scott"``, a float, or a dict per column.
+        bandwidth_scale: τ, multiplies every bandwidth.
+        categorical: extra columns to treat as categorical (exact-match kernel).
+        smoothing: ``s ≥ 0``; with ``s > 0`` each continuous value gets kernel noise of scale
+            ``s·h`` (smoothed bootstrap; ``s = 1`` samples the kernel density itself) and
+            descendants condition on the noisy value. Integer columns then become float64.
+        neighbors: if given, each conditional keeps only the ``neighbors`` training rows with
+            the largest kernel values (ties to the lower row index) and samples among them: an
+            approximation that skips the noise for the other rows.
+        chunk_size: samples per compiled chunk, over all devices (default 1024 per CPU device,
+            32768 per accelerator).
+        row_chunk_size: training rows per block (default 2048 on CPU, 4096 on an accelerator).
+        devices: ``None`` for all devices of the default backend, an int for the first ``k``,
+            or a sequence of devices; the sample axis is split across them.
+        return_indices: also return the ``(n_samples, d)`` training-row index of every value.
+
+    Returns:
+        A DataFrame with the training columns, order, dtypes and categories, and with
+        ``return_indices`` the index rows as a second item.
+
+    Raises:
+        NoConditionalError: samples keep reaching a pillow configuration with no conditional.
+
+    Example:
+        >>> import pandas as pd, causalda_jax as cda
+        >>> df = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.0, 1.1, 1.9, 3.2]})
+        >>> out = cda.sample(df, {"directed": [["x", "y"]]}, 5, seed=0)
+        >>> out.shape, bool(out["x"].isin(df["x"]).all())
+        ((5, 2), True)
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or int(n_samples) < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    n_samples = int(n_samples)
+    if n_samples >= 2**31:
+        raise ValueError(f"n_samples must be below 2**31, got {n_samples}; draw in several calls with different seeds")
+    try:
+        smoothing = float(smoothing)
+    except (TypeError, ValueError):
+        raise ValueError(f"smoothing must be a number ≥ 0, got {smoothing!r}") from None
+    if not (math.isfinite(smoothing) and smoothing >= 0):
+        raise ValueError(f"smoothing must be a finite number ≥ 0, got {smoothing}; 0 draws training values only")
+    root_key = _as_key(seed, key)
+    plan = make_plan(
+        data,
+        graph,
+        threshold=0.0,
+        normalize_threshold=False,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        bandwidth_scale=bandwidth_scale,
+        categorical=categorical,
+    )
+    index_rows, noise = _draw(
+        plan,
+        n_samples,
+        root_key,
+        smoothing=smoothing,
+        neighbors=neighbors,
+        chunk_size=chunk_size,
+        row_chunk_size=row_chunk_size,
+        devices=devices,
+    )
+    columns = {}
+    for j, col in enumerate(data.columns):
+        if noise is not None and not plan.table.is_categorical[j]:
+            base = data[col].to_numpy(np.float64)[index_rows[:, j]]
+            columns[col] = pd.Series(base + smoothing * plan.h[j] * noise[:, j].astype(np.float64), name=col)
+        else:
+            columns[col] = data[col].take(index_rows[:, j]).reset_index(drop=True)
+    frame = pd.DataFrame(columns, columns=data.columns)
+    if return_indices:
+        return frame, index_rows
+    return frame

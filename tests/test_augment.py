@@ -1,0 +1,260 @@
+"""The JAX engine against brute-force enumeration, the numpy implementation, and its own invariants."""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalda_jax as cda
+import causalda_jax._augment as engine
+from causalda_jax import CausalGraph, augment
+from causalda_jax.reference import augment_numpy
+
+from oracle import brute_force
+
+RTOL = 1e-10  # float64 throughout the engine
+
+
+def _normal_reference(col):
+    sd = np.std(col, ddof=1)
+    q75, q25 = np.percentile(col, [75, 25])
+    spread = min(sd, (q75 - q25) / 1.349) if q75 > q25 else sd
+    return 1.0592 * spread * len(col) ** -0.2
+
+
+def _as_dict(aug):
+    return {tuple(row): w for row, w in zip(aug.data.itertuples(index=False, name=None), aug.weights)}
+
+
+CASES = {
+    "chain": (["a", "b", "c"], [("a", "b"), ("b", "c")], [], []),
+    "collider": (["a", "b", "c"], [("a", "c"), ("b", "c")], [], []),
+    "admg": (["a", "b", "c"], [("a", "b"), ("b", "c")], [("a", "c")], []),
+    "admg4": (["a", "b", "c", "d"], [("a", "b"), ("c", "d")], [("b", "d")], []),
+    "categorical": (["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")], [], ["b"]),
+    "mixed_admg": (["a", "b", "c", "d"], [("a", "b"), ("b", "c"), ("a", "d")], [("b", "d")], ["a"]),
+}
+
+
+def _data(case, n, seed):
+    nodes, directed, _, categorical = CASES[case]
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for v in nodes:
+        if v in categorical:
+            cols[v] = pd.Categorical(rng.choice(["lo", "mid", "hi"], size=n))
+        else:
+            cols[v] = np.round(rng.normal(size=n), 3)
+    # Ties in a continuous column exercise merging by value.
+    cols[nodes[-1]][1] = cols[nodes[-1]][0]
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov"])
+@pytest.mark.parametrize("threshold", [0.0, 0.1])
+def test_matches_brute_force(case, kernel, threshold):
+    nodes, directed, bidirected, categorical = CASES[case]
+    n = 6
+    df = _data(case, n, seed=len(case))
+    g = CausalGraph(nodes, directed, bidirected)
+    h = {v: 1.3 * _normal_reference(df[v].to_numpy()) for v in nodes if v not in categorical}
+    aug = augment(df, g, threshold=threshold, kernel=kernel, bandwidth=h, categorical=categorical)
+    # The oracle works on category labels directly.
+    rows = list(df.itertuples(index=False, name=None))
+    pos = {v: j for j, v in enumerate(nodes)}
+    expected = brute_force(
+        rows,
+        [pos[v] for v in g.topological_order()],
+        {pos[v]: [pos[p] for p in g.markov_pillow(v)] for v in nodes},
+        {pos[v]: h[v] for v in h},
+        {pos[v] for v in categorical},
+        threshold / n,
+        kernel,
+    )
+    got = _as_dict(aug)
+    assert set(got) == set(expected)
+    for key, w in expected.items():
+        assert got[key] == pytest.approx(w, rel=RTOL, abs=1e-300)
+    assert list(aug.data.columns) == nodes
+    for v in categorical:
+        assert aug.data[v].dtype == df[v].dtype
+
+
+def _random_dag_data(n, d, seed, parents=2):
+    rng = np.random.default_rng(seed)
+    cols, edges = {}, []
+    for j in range(d):
+        pa = sorted(rng.choice(j, size=min(j, parents), replace=False)) if j else []
+        value = rng.normal(size=n)
+        for p in pa:
+            value += np.tanh(cols[f"x{p}"]) * rng.uniform(0.5, 1.5)
+            edges.append((f"x{p}", f"x{j}"))
+        cols[f"x{j}"] = value
+    return pd.DataFrame(cols), CausalGraph(list(cols), edges)
+
+
+@pytest.mark.parametrize("scale, threshold, chunk", [(1.0, 1e-2, None), (0.3, 1e-3, 7), (1e-3, 1e-2, 64)])
+def test_jax_matches_numpy_medium(scale, threshold, chunk):
+    df, g = _random_dag_data(n=60, d=5, seed=1)
+    kw = dict(threshold=threshold, bandwidth_scale=scale)
+    a = augment(df, g, chunk_size=chunk, **kw)
+    b = augment_numpy(df, g, **kw)
+    assert len(a) == len(b) > 0
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
+
+
+def test_sorted_and_scored_steps_agree(monkeypatch):
+    # A chain takes the sorted step (pillows of size <= 1); forcing the scored step must not change a thing.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=80)
+    df = pd.DataFrame({"a": x, "b": np.sin(x) + 0.3 * rng.normal(size=80), "c": rng.normal(size=80)})
+    g = CausalGraph(["a", "b", "c"], [("a", "b"), ("b", "c")])
+    a = augment(df, g, threshold=1e-3, bandwidth_scale=0.5)
+    monkeypatch.setattr(engine, "_SORTED_MAX_N", 0)
+    b = augment(df, g, threshold=1e-3, bandwidth_scale=0.5, chunk_size=5)
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
+
+
+def test_topological_order_does_not_matter():
+    df, g = _random_dag_data(n=25, d=5, seed=2)
+    shuffled = CausalGraph(list(reversed(g.nodes)), g.directed)
+    assert shuffled.topological_order() != g.topological_order()
+    a = augment(df, g, threshold=1e-3)
+    b = augment(df, shuffled, threshold=1e-3)
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=RTOL)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1e-3, 0.2])
+def test_weights_are_a_sub_probability(threshold):
+    df, g = _random_dag_data(n=12, d=3, seed=4)
+    aug = augment(df, g, threshold=threshold)
+    assert np.all(aug.weights > 0)
+    assert aug.weights.sum() <= 1 + 1e-12
+    assert np.all(aug.weights >= threshold / 12 * (1 - 1e-12))
+    if threshold == 0:
+        assert aug.weights.sum() == pytest.approx(1.0, rel=1e-12)
+        assert len(aug) == 12**3
+
+
+def test_log_space_survives_tiny_bandwidths():
+    # With bandwidth scale 1e-3 linear-space kernels underflow to 0/0; the conditional of a
+    # chain is then (nearly) deterministic and almost all of the mass must survive pruning.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"a": x, "b": x + 0.5 * rng.normal(size=200), "c": rng.normal(size=200)})
+    g = CausalGraph(["a", "b", "c"], [("a", "b"), ("b", "c")])
+    h = 1e-3 * _normal_reference(x)
+    gaps = np.abs(x[:, None] - x[None, :])[~np.eye(200, dtype=bool)]
+    assert np.exp(-0.5 * (np.median(gaps) / h) ** 2) == 0.0  # linear space underflows
+    aug = augment(df, g, threshold=1e-2, bandwidth_scale=1e-3)
+    assert aug.mass > 0.95
+    np.testing.assert_allclose(aug.log_weights, augment_numpy(df, g, threshold=1e-2, bandwidth_scale=1e-3).log_weights, rtol=RTOL)
+
+
+def test_one_compile_per_step_kind_and_pillow_size():
+    # Pillow sizes: x0:0, x1:1, x2:2, x3:2, x4:2 -> sorted step for {0, 1}, scored step for {2}.
+    df, g = _random_dag_data(n=30, d=5, seed=6)
+    sizes = [len(g.markov_pillow(v)) for v in g.topological_order()]
+    assert sorted(set(sizes)) == [0, 1, 2]
+    engine._expand_sorted.clear_cache()
+    engine._expand_scored.clear_cache()
+    augment(df, g, threshold=1e-2)
+    assert engine._expand_sorted._cache_size() == 2
+    assert engine._expand_scored._cache_size() == 1
+    df2, _ = _random_dag_data(n=30, d=5, seed=7)
+    augment(df2, g, threshold=1e-2)
+    assert engine._expand_sorted._cache_size() == 2
+    assert engine._expand_scored._cache_size() == 1
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".npz"])
+def test_save_load_round_trip(tmp_path, suffix):
+    df = _data("mixed_admg", 6, seed=1)
+    nodes, directed, bidirected, categorical = CASES["mixed_admg"]
+    g = CausalGraph(nodes, directed, bidirected)
+    aug = augment(df, g, threshold=0.01)
+    path = tmp_path / f"aug{suffix}"
+    aug.save(path)
+    back = cda.AugmentedData.load(path)
+    pd.testing.assert_frame_equal(back.data, aug.data)
+    np.testing.assert_array_equal(back.weights, aug.weights)
+    np.testing.assert_array_equal(back.log_weights, aug.log_weights)
+    np.testing.assert_array_equal(back.source_rows, aug.source_rows)
+    assert back.graph == g and back.config == aug.config
+    assert list(back.data["a"].cat.categories) == list(df["a"].cat.categories)
+
+
+def test_does_not_mutate_input():
+    df, g = _random_dag_data(n=10, d=3, seed=8)
+    before = df.copy()
+    augment(df, g, threshold=0.01)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_effective_sample_size_is_kish():
+    df, g = _random_dag_data(n=10, d=3, seed=9)
+    aug = augment(df, g, threshold=0.05)
+    w = aug.weights
+    assert aug.effective_sample_size == pytest.approx(w.sum() ** 2 / (w**2).sum(), rel=1e-12)
+
+
+def _df():
+    return pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.5], "b": [1.0, 0.5, 2.0, 3.0]})
+
+
+G = CausalGraph(["a", "b"], [("a", "b")])
+
+
+@pytest.mark.parametrize(
+    "data, kwargs, error, match",
+    [
+        (_df().assign(a=[0.0, np.nan, 2.0, 3.0]), {}, ValueError, "column 'a' has 1 missing"),
+        (_df().assign(b=[0.0, np.inf, 2.0, 3.0]), {}, ValueError, "column 'b' has 1 infinite"),
+        (_df().assign(b=pd.to_datetime(["2020-01-01"] * 4)), {}, ValueError, "'b' has non-numeric dtype.*categorical"),
+        (_df().assign(a=[1.0] * 4), {}, ValueError, "column 'a' is constant"),
+        (_df().head(1), {}, ValueError, "at least 2"),
+        (_df().rename(columns={"b": "c"}), {}, ValueError, r"missing from the data: \['b'\].*missing from the graph: \['c'\]"),
+        (_df(), {"threshold": 1.0}, ValueError, r"threshold must lie in \[0, 1\)"),
+        (_df(), {"threshold": -0.1}, ValueError, r"threshold must lie in \[0, 1\)"),
+        (_df(), {"bandwidth": 0.0}, ValueError, "positive finite"),
+        (_df(), {"bandwidth": {"a": -1.0}}, ValueError, "bandwidth of column 'a'"),
+        (_df(), {"bandwidth_scale": float("nan")}, ValueError, "bandwidth_scale"),
+        (_df(), {"bandwidth": "magic"}, ValueError, "unknown bandwidth rule"),
+        (_df(), {"kernel": "box"}, ValueError, "unknown kernel"),
+        (_df(), {"categorical": ["zz"]}, ValueError, "not in the data"),
+        (_df().to_numpy(), {}, TypeError, "pandas DataFrame"),
+    ],
+)
+def test_bad_input_is_named(data, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        augment(data, G, **kwargs)
+
+
+def test_cyclic_graph_is_refused():
+    with pytest.raises(ValueError, match="cycle"):
+        augment(_df(), {"nodes": ["a", "b"], "directed": [["a", "b"], ["b", "a"]]})
+
+
+def test_empty_result_warns_with_reason():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    with pytest.warns(UserWarning, match="2 root variables.*1/n\\^2"):
+        aug = augment(df, CausalGraph(["a", "b"]), threshold=1e-2)
+    assert len(aug) == 0 and aug.mass == 0.0 and list(aug.data.columns) == ["a", "b"]
+
+
+def test_overflow_raises_with_a_threshold_that_fits():
+    df, g = _random_dag_data(n=20, d=3, seed=10)
+    with pytest.raises(cda.AugmentationOverflowError, match=r"rows have weight.*raise threshold to at least"):
+        augment(df, g, threshold=0.0, max_rows=100)
+    needed = 20 / 4096
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aug = augment(df, g, threshold=needed, max_rows=4096)
+    assert 0 < len(aug) <= 4096
