@@ -1,0 +1,60 @@
+"""`causalda discover`: CSV + knowledge in, GRAPH.json (CausalGraph format), report and plot out."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import typer
+from typer.testing import CliRunner
+
+from causalda_jax import CausalGraph
+from causalda_jax.discovery._cli import discover_command
+
+
+def _app():
+    try:
+        from causalda_jax._cli import app
+    except ImportError:  # the augment command may not be registered yet in a partial checkout
+        app = typer.Typer()
+        app.command("discover")(discover_command)
+        app.command("noop")(lambda: None)  # keep typer in multi-command mode
+    return app
+
+
+def _write_data(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 600
+    a, e, c, d = (rng.normal(size=n) for _ in range(4))
+    b = 2.0 * a + 1.5 * e + rng.normal(size=n)
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"a": a, "b": b, "c": c, "d": d, "e": e}).to_csv(path, index=False)
+    return path
+
+
+def test_cli_round_trip(tmp_path):
+    data = _write_data(tmp_path)
+    know = tmp_path / "knowledge.json"
+    know.write_text(json.dumps({"required": [["c", "d"]], "forbidden": [["a", "b"]], "tiers": []}))
+    out, report, plot = tmp_path / "graph.json", tmp_path / "report.md", tmp_path / "graph.png"
+    result = CliRunner().invoke(
+        _app(),
+        ["discover", str(data), "--knowledge", str(know), "-o", str(out), "--report", str(report),
+         "--plot", str(plot), "--method", "pc", "--bootstrap", "3"],
+    )
+    assert result.exit_code == 0, result.output
+    g = CausalGraph.from_json(out)
+    assert g.nodes == ("a", "b", "c", "d", "e")
+    assert ("c", "d") in g.directed and ("a", "b") not in g.directed
+    text = report.read_text()
+    assert "## Expert edges" in text and "| a | b | forbidden |" in text
+    assert plot.stat().st_size > 1000
+    assert "disagreements" in result.output
+
+
+def test_cli_bad_knowledge_exits_with_message(tmp_path):
+    data = _write_data(tmp_path)
+    know = tmp_path / "knowledge.yaml"
+    know.write_text("required:\n  - [a, nosuch]\n")
+    result = CliRunner().invoke(_app(), ["discover", str(data), "-k", str(know), "-o", str(tmp_path / "g.json")])
+    assert result.exit_code == 2
+    assert "nosuch" in result.output
