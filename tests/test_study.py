@@ -13,9 +13,13 @@ from causalda_jax.study import _runner
 from causalda_jax.study._cli import study_command
 from causalda_jax.study._protocol import _mixture
 
-# Tiny: 4 linear variables, 40 rows, one target, a 1-point grid, 2 folds, baseline and augment arms.
+# Tiny: 4 linear variables, 40 rows, one target, a 1-point grid, 2 folds, every arm.
 TINY_PROTOCOL = Protocol(
-    max_targets=1, n_reference=100, cv=2, param_grid={"n_estimators": [10], "reg_lambda": [1]}, arms=("baseline", "augment")
+    max_targets=1,
+    n_reference=100,
+    cv=2,
+    param_grid={"n_estimators": [10], "reg_lambda": [1]},
+    selection_grid={"aug_coeff": [0.5]},
 )
 TINY_SETTINGS = Settings(n_nodes=4, n_samples=40, expected_degree=1, mechanism="linear")
 
@@ -39,9 +43,9 @@ def test_mixture_weights_follow_alpha():
 
 def test_results_are_tidy_and_consistent(study):
     _, results = study
-    assert set(results["arm"]) == {"baseline", "augment"}
-    assert (results["status"] == "ok").all()
-    assert len(results) == 2 * 2 * 1  # values x arms x targets
+    assert set(results["arm"]) == {"baseline", "augment", "sample", "regressor"}
+    assert (results["status"] == "ok").all(), results["status"].unique()
+    assert len(results) == 2 * 4 * 1  # values x arms x targets
     assert {"scenario", "parameter", "value", "rep", "target", "r2", "mape", "kl", "w1", "diversity"} <= set(results)
     base = results[results["arm"] == "baseline"]
     np.testing.assert_allclose(base["ess"], base["n_train"])  # uniform weights: Kish ESS = n
@@ -58,6 +62,12 @@ def test_results_are_tidy_and_consistent(study):
             assert aug.loc[value, "n_generated"] > 0 and aug.loc[value, "n_train_rows"] > 28
     # At theta = 1e-2 this seed keeps some rows; at 1e-1 pruning empties the augmentation.
     assert not aug.loc[1e-2, "empty"] and aug.loc[1e-1, "empty"]
+    # Sampler: n_train draws, each weighted alpha / n_train, originals (1 - alpha) / n_train: all equal.
+    smp = results[results["arm"] == "sample"]
+    assert (smp["n_generated"] == 28).all()
+    np.testing.assert_allclose(smp["ess"], 56.0)
+    reg = results[results["arm"] == "regressor"]
+    assert set(reg["aug_coeff"]) <= {0.0, 0.5} and reg["r2"].notna().all()
 
 
 def test_outputs_written(study):
@@ -103,7 +113,7 @@ def test_failed_runs_are_reported_not_written(tmp_path, monkeypatch, capsys):
 def test_summary_table_marks_values_and_arms(study):
     _, results = study
     table = summary_table(results, SCENARIOS["threshold"])
-    assert table.count("\n") == 2 + 4  # header, rule, 2 values x 2 arms
+    assert table.count("\n") == 2 + 8  # header, rule, 2 values x 4 arms
 
 
 def test_scenarios_cover_the_guide():
@@ -149,8 +159,9 @@ def test_study_command_is_registered():
 
 @pytest.mark.slow
 def test_parallel_jobs_match_serial(tmp_path):
-    kwargs = dict(reps=2, values=(1e-2,), protocol=TINY_PROTOCOL, defaults=TINY_SETTINGS, progress=False, report=False)
-    serial = run_study("threshold", out=tmp_path / "a", jobs=1, **kwargs)
-    parallel = run_study("threshold", out=tmp_path / "b", jobs=2, **kwargs)
-    cols = ["value", "rep", "arm", "target", "r2", "kl", "n_generated"]
+    protocol = Protocol(**{**TINY_PROTOCOL.__dict__, "arms": ("baseline",)})
+    kwargs = dict(reps=2, values=(0.1,), protocol=protocol, defaults=TINY_SETTINGS, progress=False, report=False)
+    serial = run_study("noise", out=tmp_path / "a", jobs=1, **kwargs)
+    parallel = run_study("noise", out=tmp_path / "b", jobs=2, **kwargs)
+    cols = ["value", "rep", "arm", "target", "r2", "kl", "w1"]
     pd.testing.assert_frame_equal(serial[cols], parallel[cols])
