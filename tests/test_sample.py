@@ -1,0 +1,304 @@
+"""Tests for causalda_jax.sample: exact distribution against augment, invariance, truncation, smoothing.
+
+Statistical checks use a fixed seed and a Pearson chi-square test (cells with expected count
+below 5 pooled) at level 1e-4: were the sampler exact and the seed random, each such check
+would fail with probability 1e-4. Each has a counterpart showing it can fail (power).
+"""
+
+import itertools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from causalda_jax import _sample as S
+from causalda_jax._augment import augment
+from causalda_jax._plan import make_plan
+from causalda_jax._sample import NoConditionalError, sample
+from causalda_jax.reference import log_conditional_weights_numpy
+
+N_DRAWS = 200_000
+ALPHA = 1e-4
+
+
+def _codes(df):
+    """Per column, the value code of every training row (equal values share a code)."""
+    return [pd.factorize(df[c], sort=True)[0] for c in df.columns]
+
+
+def _tuples(codes, index_rows):
+    return [tuple(r) for r in np.stack([codes[j][index_rows[:, j]] for j in range(len(codes))], axis=1)]
+
+
+def _augment_law(df, graph, **kw):
+    """Exact law of the sampler: augment's weighted rows, renormalised, keyed by value codes."""
+    aug = augment(df, graph, threshold=0.0, **kw)
+    law = {}
+    for t, w in zip(_tuples(_codes(df), aug.source_rows), aug.weights):
+        law[t] = law.get(t, 0.0) + w
+    total = sum(law.values())
+    return {t: w / total for t, w in law.items()}, aug.mass
+
+
+def _chi2_pvalue(index_rows, codes, law):
+    """Pearson chi-square p-value of sampled tuples against ``law``; samples outside its support fail."""
+    counts = pd.Series(_tuples(codes, index_rows)).value_counts()
+    outside = [t for t in counts.index if law.get(t, 0.0) == 0.0]
+    assert not outside, f"sampled tuples with zero probability: {outside[:5]}"
+    m = int(counts.sum())
+    expected = np.array([m * p for p in law.values()])
+    observed = np.array([counts.get(t, 0) for t in law])
+    small = expected < 5
+    exp_cells = np.r_[expected[~small], expected[small].sum()] if small.any() else expected
+    obs_cells = np.r_[observed[~small], observed[small].sum()] if small.any() else observed
+    stat = float(np.sum((obs_cells - exp_cells) ** 2 / exp_cells))
+    return float(stats.chi2.sf(stat, exp_cells.size - 1))
+
+
+@pytest.fixture(scope="module")
+def chain():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=6)
+    y = x + 0.5 * rng.normal(size=6)
+    z = np.sin(y) + 0.3 * rng.normal(size=6)
+    return pd.DataFrame({"x": x, "y": y, "z": z}), {"directed": [["x", "y"], ["y", "z"]]}
+
+
+@pytest.fixture(scope="module")
+def admg():
+    """A categorical root, a bidirected edge: the pillow of y is {x, c} (exact match on c)."""
+    rng = np.random.default_rng(2)
+    c = pd.Categorical(["a", "b", "a", "b", "b", "a"])
+    x = rng.normal(size=6) + (np.asarray(c) == "b")
+    y = x**2 + rng.normal(size=6)
+    df = pd.DataFrame({"c": c, "x": x, "y": y})
+    return df, {"nodes": ["c", "x", "y"], "directed": [["c", "x"]], "bidirected": [["x", "y"]]}
+
+
+@pytest.mark.parametrize("case", ["chain", "admg"])
+def test_frequencies_match_augment_weights(case, request):
+    df, graph = request.getfixturevalue(case)
+    law, _ = _augment_law(df, graph)
+    _, idx = sample(df, graph, N_DRAWS, seed=3, return_indices=True)
+    assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
+    # Power: the same samples against the law with a wider bandwidth are rejected.
+    wider, _ = _augment_law(df, graph, bandwidth_scale=3.0)
+    assert _chi2_pvalue(idx, _codes(df), wider) < ALPHA
+
+
+def test_dead_ends_are_redrawn_like_augment_renormalises():
+    """Compact kernel: some (a, b) pairs have no conditional for y; augment drops them."""
+    v = np.arange(6.0)
+    df = pd.DataFrame({"a": v, "b": v, "y": v**2})
+    graph = {"directed": [["a", "y"], ["b", "y"]]}
+    kw = dict(kernel="epanechnikov", bandwidth=1.5)
+    law, mass = _augment_law(df, graph, **kw)
+    assert mass < 0.9  # dead ends exist, so the redraw is exercised
+    _, idx = sample(df, graph, N_DRAWS, seed=4, return_indices=True, **kw)
+    assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
+
+
+def test_no_conditional_error(monkeypatch):
+    df = pd.DataFrame({"a": list("pqrstu"), "b": list("pqrstu"), "y": np.arange(6.0)})
+    monkeypatch.setattr(S, "_MAX_ROUNDS", 2)
+    # Only the 6 diagonal (a, b) pairs of 36 have a conditional for y.
+    with pytest.raises(NoConditionalError, match="kernel conditional is zero"):
+        sample(df, {"directed": [["a", "y"], ["b", "y"]]}, 4096, seed=0)
+
+
+def test_identical_across_chunks_and_devices(chain):
+    df, graph = chain
+    assert len(jax.devices()) == 4, "tests/conftest.py forces 4 host devices"
+    base = sample(df, graph, 5000, seed=7, return_indices=True)[1]
+    one = sample(df, graph, 5000, seed=7, return_indices=True, devices=1, chunk_size=1000, row_chunk_size=2)[1]
+    two = sample(df, graph, 5000, seed=7, return_indices=True, devices=2, chunk_size=3000, row_chunk_size=4)[1]
+    np.testing.assert_array_equal(base, one)
+    np.testing.assert_array_equal(base, two)
+
+
+def test_seed_and_key(chain):
+    df, graph = chain
+    a = sample(df, graph, 5000, seed=5, return_indices=True)[1]
+    b = sample(df, graph, 5000, key=jax.random.key(5), return_indices=True)[1]
+    c = sample(df, graph, 5000, key=jax.random.key_data(jax.random.key(5)), return_indices=True)[1]
+    d = sample(df, graph, 5000, seed=6, return_indices=True)[1]
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+    assert (a != d).mean() > 0.5
+
+
+def test_traced_once(chain):
+    df, graph = chain
+    sample(df, graph, 4500, seed=1)
+    before = S._TRACES[0]
+    sample(df, graph, 6000, seed=2)
+    sample(df.assign(x=df["x"] * 2), graph, 4097, seed=3)
+    assert S._TRACES[0] == before
+
+
+def test_frame_keeps_columns_dtypes_and_categories():
+    df = pd.DataFrame(
+        {
+            "n": np.array([3, 1, 4, 1, 5, 9], dtype=np.int32),
+            "k": pd.Categorical(["u", "v", "u", "w", "v", "u"], categories=["w", "v", "u", "z"]),
+            "s": pd.Series(["p", "q", "p", "q", "p", "q"], dtype="str"),
+        }
+    )
+    graph = {"directed": [["n", "k"], ["k", "s"]]}
+    out, idx = sample(df, graph, 4096, seed=0, return_indices=True)
+    assert list(out.columns) == list(df.columns)
+    assert (out.dtypes == df.dtypes).all()
+    assert list(out["k"].cat.categories) == ["w", "v", "u", "z"]
+    for j, col in enumerate(df.columns):
+        np.testing.assert_array_equal(out[col].to_numpy(), df[col].to_numpy()[idx[:, j]])
+    # Exact match on the categorical parent: s must come from a row with the same k.
+    assert (df["k"].to_numpy()[idx[:, 2]] == out["k"].to_numpy()).all()
+
+
+def _truncated_law(df, graph, k):
+    """Brute force in float64: each conditional keeps its k largest kernel values (ties: lower row)."""
+    plan = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
+                     bandwidth="normal_reference", bandwidth_scale=1.0, categorical=None)
+    x, n, d = plan.table.values, plan.table.n, plan.table.d
+    codes = _codes(df)
+    law = {}
+    for rows in itertools.product(range(n), repeat=d):
+        logp = 0.0
+        for var, pillow in zip(plan.order, plan.pillows):
+            if not pillow:
+                logp -= math.log(n)
+                continue
+            p = list(pillow)
+            z = np.array([[x[rows[c], c] for c in p]])
+            lk = log_conditional_weights_numpy(z, x[:, p], plan.h[p], plan.table.is_categorical[p], "gaussian")[0]
+            keep = np.argsort(-lk, kind="stable")[:k]
+            if rows[var] not in keep:
+                logp = -math.inf
+                break
+            logp += lk[rows[var]] - np.logaddexp.reduce(lk[keep])
+        if logp > -math.inf:
+            t = tuple(codes[j][rows[j]] for j in range(d))
+            law[t] = law.get(t, 0.0) + math.exp(logp)
+    return law
+
+
+def test_truncated_sampler_matches_brute_force():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.normal(size=6), "y": rng.normal(size=6), "z": rng.normal(size=6)})
+    graph = {"directed": [["x", "y"], ["x", "z"]]}
+    law = _truncated_law(df, graph, k=3)
+    assert abs(sum(law.values()) - 1.0) < 1e-12
+    _, idx = sample(df, graph, N_DRAWS, seed=8, neighbors=3, return_indices=True)
+    assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
+    exact, _ = _augment_law(df, graph)
+    assert _chi2_pvalue(idx, _codes(df), exact) < ALPHA  # power: truncation is visible
+    # Same noise as the exact sampler: where the exact choice is among the k nearest, it is kept.
+    _, full = sample(df, graph, N_DRAWS, seed=8, return_indices=True)
+    np.testing.assert_array_equal(idx[:, 0], full[:, 0])
+    x = df["x"].to_numpy()
+    h = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
+                  bandwidth="normal_reference", bandwidth_scale=1.0, categorical=None).h[0]
+    dist = np.abs(x[full[:, 0], None] - x[None, :]) / h
+    rank = np.argsort(np.argsort(dist, axis=1, kind="stable"), axis=1, kind="stable")
+    for j in (1, 2):
+        inside = rank[np.arange(len(full)), full[:, j]] < 3
+        assert inside.mean() > 0.5
+        np.testing.assert_array_equal(idx[inside, j], full[inside, j])
+        assert (idx[~inside, j] != full[~inside, j]).all()
+
+
+def test_smoothing_noise_and_conditioning():
+    """x → y with s = 1: x is a KDE draw and y conditions on the smoothed x."""
+    df = pd.DataFrame({"x": np.arange(6.0), "y": np.array([0, 0, 0, 0, 0, 10.0]), "c": list("ababab")})
+    graph = {"directed": [["x", "y"]], "nodes": ["x", "y", "c"]}
+    out, idx = sample(df, graph, N_DRAWS, seed=9, smoothing=1.0, return_indices=True)
+    plan = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
+                     bandwidth="normal_reference", bandwidth_scale=1.0, categorical=None)
+    hx, hy = plan.h[0], plan.h[1]
+    assert (out["c"].to_numpy() == df["c"].to_numpy()[idx[:, 2]]).all()
+    for j, h in ((0, hx), (1, hy)):
+        noise = out.iloc[:, j].to_numpy() - df.iloc[:, j].to_numpy()[idx[:, j]]
+        assert abs(noise.std() / h - 1) < 0.01  # standard error of the ratio ~0.0016
+        assert abs(noise.mean() / h) < 0.01
+    # E[y] = ∫ p̂(x) m(x) dx with m(x) = Σ w_i(x) Y_i, by quadrature.
+    X, Y = df["x"].to_numpy(), df["y"].to_numpy()
+    grid = np.linspace(X.min() - 10 * hx, X.max() + 10 * hx, 20001)
+    logk = -0.5 * ((grid[:, None] - X[None, :]) / hx) ** 2
+    w = np.exp(logk - logk.max(axis=1, keepdims=True))
+    m = (w / w.sum(axis=1, keepdims=True)) @ Y
+    density = np.exp(logk).mean(axis=1) / (hx * math.sqrt(2 * math.pi))
+    expected = np.trapezoid(density * m, grid)
+    k_raw = np.exp(-0.5 * ((X[:, None] - X[None, :]) / hx) ** 2)
+    raw = np.mean(k_raw / k_raw.sum(axis=1, keepdims=True) @ Y)
+    se = out["y"].std() / math.sqrt(N_DRAWS)
+    assert abs(expected - raw) > 8 * se  # conditioning on the raw x would be detected
+    assert abs(out["y"].mean() - expected) < 4 * se
+
+
+def test_int_column_becomes_float_with_smoothing():
+    df = pd.DataFrame({"x": np.arange(6), "y": np.arange(6.0) ** 2, "c": list("ababab")})
+    out = sample(df, {"directed": [["x", "y"]], "nodes": ["x", "y", "c"]}, 4096, seed=0, smoothing=0.5)
+    assert out["x"].dtype == np.float64 and out["c"].dtype == df["c"].dtype
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov"])
+def test_kernel_noise_distribution(kernel):
+    y = jax.random.bits(jax.random.key(0), (2, 100_000), jnp.uint32)
+    e = np.asarray(jax.jit(S._kernel_noise, static_argnames="kernel")(y[0], y[1], kernel), np.float64)
+    if kernel == "gaussian":
+        cdf = stats.norm.cdf
+    else:
+        def cdf(t):
+            t = np.clip(t, -1, 1)
+            return (2 + 3 * t - t**3) / 4
+    assert stats.kstest(e, cdf).pvalue > ALPHA
+
+
+def test_uniform_index_is_exact_64_bit_arithmetic():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2**32, size=(2, 2000), dtype=np.uint64)
+    y[:, :4] = [[0, 2**32 - 1, 2**32 - 1, 2**31], [0, 2**32 - 1, 0, 2**32 - 1]]
+    for n in (1, 6, 100_000, 2**31 - 1):
+        got = np.asarray(S._uniform_index(jnp.asarray(y[0], jnp.uint32), jnp.asarray(y[1], jnp.uint32), jnp.int32(n)))
+        want = [((int(a) << 32) + int(b)) * n >> 64 for a, b in zip(y[0], y[1])]
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_samples=0), ValueError, "n_samples"),
+        (dict(n_samples=2.5), ValueError, "n_samples"),
+        (dict(n_samples=True), ValueError, "n_samples"),
+        (dict(smoothing=-0.1), ValueError, "smoothing"),
+        (dict(smoothing=float("nan")), ValueError, "smoothing"),
+        (dict(smoothing="a"), ValueError, "smoothing"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(seed=1.5), TypeError, "seed"),
+        (dict(seed=1, key=jax.random.key(0)), ValueError, "either seed or key"),
+        (dict(key=np.array([0, 1], np.uint32)), TypeError, "key"),
+        (dict(key=jnp.zeros(3)), TypeError, "key"),
+        (dict(key=jax.random.split(jax.random.key(0))), ValueError, "single PRNG key"),
+        (dict(neighbors=0), ValueError, "neighbors"),
+        (dict(chunk_size=0), ValueError, "chunk_size"),
+        (dict(devices=99), ValueError, "devices"),
+        (dict(kernel="box"), ValueError, "kernel"),
+    ],
+)
+def test_bad_input(chain, kwargs, error, match):
+    df, graph = chain
+    kwargs = {"n_samples": 10, **kwargs}
+    with pytest.raises(error, match=match):
+        sample(df, graph, **kwargs)
+
+
+def test_bad_data_is_validated_like_augment(chain):
+    df, graph = chain
+    with pytest.raises(ValueError, match="missing"):
+        sample(df.assign(x=[np.nan, 1, 2, 3, 4, 5]), graph, 10)
+    with pytest.raises(ValueError):
+        sample(df.drop(columns="z"), graph, 10)
