@@ -29,13 +29,13 @@ augmentation: sample
 augmentation_ratio: 1.0
 model_params: {n_estimators: 30}
 graph: graph.json
-bootstrap: 2
+bootstrap: 1
 budget_method: search
 """
 
 
 def test_mmm_command_on_csv_and_yaml(app, tmp_path):
-    sim = simulate(weeks=64, channels=3, seed=1)
+    sim = simulate(weeks=48, channels=3, seed=1)
     data = sim.data.rename(columns={"date": "week", "sales": "revenue"})
     data.to_csv(tmp_path / "weekly.csv", index=False)
     (tmp_path / "config.yaml").write_text(CONFIG)
@@ -64,7 +64,7 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
 
 
 def test_mmm_command_reports_bad_data(app, tmp_path):
-    sim = simulate(weeks=64, channels=3, seed=1)
+    sim = simulate(weeks=48, channels=3, seed=1)
     data = sim.data.rename(columns={"date": "week", "sales": "revenue"})
     data.loc[9, "radio"] = -5.0
     data.to_csv(tmp_path / "weekly.csv", index=False)

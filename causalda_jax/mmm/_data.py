@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from ._config import MMMConfig
 from ._simulate import seasonality_features
-from ._transforms import geometric_adstock
 
 __all__ = ["validate_weekly", "feature_table", "min_weeks"]
 
@@ -150,9 +147,17 @@ def feature_table(weekly: pd.DataFrame, config: MMMConfig, decays: dict) -> pd.D
 
 
 def adstock_matrix(spend: np.ndarray, decays) -> np.ndarray:
-    """Geometric adstock of a ``(..., t, c)`` spend array, computed in float64."""
+    """Geometric adstock of a ``(..., t, c)`` spend array, in float64 on the host.
+
+    Same recursion as :func:`~causalda_jax.mmm.geometric_adstock`. Done in numpy because the
+    scenario batches change size from call to call (a jitted scan would recompile for each)
+    and float64 keeps rounding out of KPIs, which are differences of predictions.
+    """
     spend = np.asarray(spend, np.float64)
-    # float64 keeps rounding out of the KPIs, which are differences of predictions.
-    with jax.enable_x64(True):
-        out = geometric_adstock(jnp.moveaxis(jnp.asarray(spend), -2, 0), jnp.asarray(decays, jnp.float64))
-        return np.moveaxis(np.asarray(out), 0, -2)
+    decays = np.asarray(decays, np.float64)
+    out = np.empty_like(spend)
+    carry = np.zeros(spend.shape[:-2] + spend.shape[-1:])
+    for t in range(spend.shape[-2]):
+        carry = spend[..., t, :] + decays * carry
+        out[..., t, :] = carry
+    return out

@@ -26,7 +26,7 @@ def _plt():
 
 def _save(fig, folder: str, name: str) -> str:
     path = os.path.join(folder, name)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
+    fig.savefig(path, dpi=80, bbox_inches="tight")
     _plt().close(fig)
     return path
 

@@ -138,7 +138,9 @@ def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str,
         f"bootstrap refits: {cfg.bootstrap}. Models are fitted on observed + augmented rows; every KPI is computed "
         f"on the observed weeks only, and also from the same model fitted without augmentation (variant "
         f"<i>observed</i>).</p>"
-        f"<p>Adstock decays: {', '.join(f'{c} {d:.2f}' for c, d in mmm.decays_.items())}</p>"
+        f"<p>Adstock decays (fitted): {', '.join(f'{c} {d:.2f}' for c, d in mmm.decays_.items())}"
+        + (f"; true: {', '.join(f'{c} {d:.2f}' for c, d in truth.params['decay'].items())}" if truth is not None else "")
+        + "</p>"
     )
     out = [("Run", intro)]
     graph_body = "{chart:graph}"
