@@ -22,7 +22,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-from jax.extend.random import threefry2x32_p
 from jax.sharding import PartitionSpec
 
 from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
@@ -48,15 +47,29 @@ class NoConditionalError(ValueError):
     """Too many samples reach a pillow configuration where every kernel value is zero."""
 
 
-def _hash_pairs(k0: Array, k1: Array, s: Array, m: Array) -> tuple[Array, Array]:
-    """Threefry 2x32 of the counter ``(s, m)`` under the key ``(k0, k1)``: two uint32 words.
+def _rotl(x: Array, r: int) -> Array:
+    return (x << jnp.uint32(r)) | (x >> jnp.uint32(32 - r))
 
+
+def _hash_pairs(k0: Array, k1: Array, s: Array, m: Array) -> tuple[Array, Array]:
+    """Threefry 2x32 (20 rounds) of the counter ``(s, m)`` under the key ``(k0, k1)``: two uint32 words.
+
+    Bit for bit the cipher behind ``jax.random`` (``jax.extend.random.threefry2x32_p``), written
+    out as straight-line array ops: XLA fuses it into the surrounding kernel, where the
+    primitive's CPU lowering is a rolled loop that compiles ~10x slower and runs ~5x slower.
     All four arguments are uint32 arrays that broadcast together.
     """
+    ks = (k0, k1, k0 ^ k1 ^ jnp.uint32(0x1BD11BDA))
+    rotations = ((13, 15, 26, 6), (17, 29, 16, 24))
+    x0, x1 = s + ks[0], m + ks[1]
+    for i in range(5):
+        for r in rotations[i % 2]:
+            x0 = x0 + x1
+            x1 = _rotl(x1, r) ^ x0
+        x0 = x0 + ks[(i + 1) % 3]
+        x1 = x1 + ks[(i + 2) % 3] + jnp.uint32(i + 1)
     shape = jnp.broadcast_shapes(k0.shape, k1.shape, s.shape, m.shape)
-    args = (jnp.broadcast_to(a, shape) for a in (k0, k1, s, m))
-    y0, y1 = threefry2x32_p.bind(*args)
-    return y0, y1
+    return jnp.broadcast_to(x0, shape), jnp.broadcast_to(x1, shape)
 
 
 def _gumbel_from_bits(bits: Int[Array, "..."]) -> Float[Array, "..."]:
@@ -190,7 +203,7 @@ _NOISE_COUNTER = 0xFFFFFFFE
 
 
 def _draw_block(
-    key,
+    col_keys: Int[Array, "d 2"],
     ids: Int[Array, " b"],
     x: Float[Array, "n_pad d"],
     is_cat: Bool[Array, " d"],
@@ -203,19 +216,21 @@ def _draw_block(
     neighbors: int | None,
     smooth: bool,
 ):
-    """Draw every variable for the samples ``ids``: index rows, has-conditional flags, noise."""
+    """Draw every variable for the samples ``ids``: index rows, has-conditional flags, noise.
+
+    ``col_keys`` holds one raw key per column; all randomness is a hash of (column key,
+    sample, counter).
+    """
     _TRACES[0] += 1
     b = ids.shape[0]
     d = x.shape[1]
     s = ids.astype(jnp.uint32)
-    # One key per column; all randomness is a hash of (column key, sample, counter).
-    col_keys = jax.vmap(lambda j: jax.random.key_data(jax.random.fold_in(key, j)))(jnp.arange(d, dtype=jnp.uint32))
     # Words that do not depend on the choices, drawn for every column at once: a uniform
     # training row (used by roots) and kernel noise (used with smoothing).
-    counters = jnp.array([_ROOT_COUNTER, _NOISE_COUNTER], jnp.uint32)
-    y0, y1 = _hash_pairs(col_keys[None, :, None, 0], col_keys[None, :, None, 1], s[:, None, None], counters)
-    root_pick = _uniform_index(y0[..., 0], y1[..., 0], n_rows)
-    noise = _kernel_noise(y0[..., 1], y1[..., 1], kernel) if smooth else None
+    counters = jnp.tile(jnp.array([_ROOT_COUNTER, _NOISE_COUNTER], jnp.uint32), d)
+    y0, y1 = _hash_pairs(jnp.repeat(col_keys[:, 0], 2)[None], jnp.repeat(col_keys[:, 1], 2)[None], s[:, None], counters[None])
+    root_pick = _uniform_index(y0[:, 0::2], y1[:, 0::2], n_rows)
+    noise = _kernel_noise(y0[:, 1::2], y1[:, 1::2], kernel) if smooth else None
 
     def step(carry, var):
         vals, idx, alive = carry
@@ -252,10 +267,10 @@ def _draw_block(
 
 
 @partial(jax.jit, static_argnames=("kernel", "row_block", "neighbors", "smooth", "mesh"))
-def _draw_chunk(key, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, neighbors, smooth, mesh):
+def _draw_chunk(col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, neighbors, smooth, mesh):
     body = partial(_draw_block, kernel=kernel, row_block=row_block, neighbors=neighbors, smooth=smooth)
     if mesh is None:
-        return body(key, ids, x, is_cat, steps, smoothing, n_rows)
+        return body(col_keys, ids, x, is_cat, steps, smoothing, n_rows)
     rep = PartitionSpec()
     split = PartitionSpec(BATCH_AXIS)
     sharded = jax.shard_map(
@@ -265,7 +280,13 @@ def _draw_chunk(key, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_bl
         out_specs=(split, split, split),
         check_vma=False,
     )
-    return sharded(key, ids, x, is_cat, steps, smoothing, n_rows)
+    return sharded(col_keys, ids, x, is_cat, steps, smoothing, n_rows)
+
+
+@partial(jax.jit, static_argnames="d")
+def _column_keys(key, *, d: int) -> Int[Array, "d 2"]:
+    """Raw keys of the ``d`` columns, derived from ``key``."""
+    return jax.vmap(lambda j: jax.random.key_data(jax.random.fold_in(key, j)))(jnp.arange(d, dtype=jnp.uint32))
 
 
 def _as_key(seed, key):
@@ -309,8 +330,8 @@ def _scaled_values(plan: Plan) -> np.ndarray:
 def _steps(plan: Plan) -> tuple[np.ndarray, ...]:
     """Per variable in topological order: column, padded pillow, pillow mask, is-root."""
     d = plan.table.d
-    # A power of two, so that graphs of similar density share one compiled kernel.
-    width = 1 << (max([len(p) for p in plan.pillows] + [1]) - 1).bit_length()
+    # A power of two (at least 2), so that graphs of similar density share one compiled kernel.
+    width = max(2, 1 << (max([len(p) for p in plan.pillows] + [1]) - 1).bit_length())
     pillow = np.zeros((d, width), np.int32)
     mask = np.zeros((d, width), bool)
     for t, p in enumerate(plan.pillows):
@@ -377,7 +398,7 @@ def _draw(
     pending = np.arange(n_samples, dtype=np.int64)
     drawn = accepted = 0
     for round_ in range(_MAX_ROUNDS):
-        round_key = jax.random.fold_in(key, round_)
+        col_keys = _column_keys(jax.random.fold_in(key, round_), d=d)
         dead = []
 
         def collect(ids, out):
@@ -399,7 +420,7 @@ def _draw(
             padded[ids.size :] = ids[0]
             device_ids = jax.device_put(padded, sharding) if sharding is not None else jnp.asarray(padded)
             # Dispatch the next chunk before copying the previous one back: no idle device.
-            out = fn(round_key, device_ids, *args)
+            out = fn(col_keys, device_ids, *args)
             if in_flight is not None:
                 collect(*in_flight)
             in_flight = (ids, out)

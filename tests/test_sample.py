@@ -19,7 +19,7 @@ from causalda_jax import _sample as S
 from causalda_jax._augment import augment
 from causalda_jax._plan import make_plan
 from causalda_jax._sample import NoConditionalError, sample
-from causalda_jax.reference import log_conditional_weights_numpy
+from causalda_jax.reference import augment_numpy, log_conditional_weights_numpy
 
 N_DRAWS = 200_000
 ALPHA = 1e-4
@@ -34,9 +34,13 @@ def _tuples(codes, index_rows):
     return [tuple(r) for r in np.stack([codes[j][index_rows[:, j]] for j in range(len(codes))], axis=1)]
 
 
-def _augment_law(df, graph, **kw):
-    """Exact law of the sampler: augment's weighted rows, renormalised, keyed by value codes."""
-    aug = augment(df, graph, threshold=0.0, **kw)
+def _augment_law(df, graph, engine=augment_numpy, **kw):
+    """Exact law of the sampler: augment's weighted rows, renormalised, keyed by value codes.
+
+    The numpy twin of augment (tested equal to it in test_augment) saves a compile per
+    configuration; one test uses ``augment`` itself.
+    """
+    aug = engine(df, graph, threshold=0.0, **kw)
     law = {}
     for t, w in zip(_tuples(_codes(df), aug.source_rows), aug.weights):
         law[t] = law.get(t, 0.0) + w
@@ -46,7 +50,9 @@ def _augment_law(df, graph, **kw):
 
 def _chi2_pvalue(index_rows, codes, law):
     """Pearson chi-square p-value of sampled tuples against ``law``; samples outside its support fail."""
-    counts = pd.Series(_tuples(codes, index_rows)).value_counts()
+    rows, freq = np.unique(np.stack([codes[j][index_rows[:, j]] for j in range(len(codes))], axis=1), axis=0,
+                           return_counts=True)
+    counts = pd.Series(freq, index=[tuple(r) for r in rows])
     outside = [t for t in counts.index if law.get(t, 0.0) == 0.0]
     assert not outside, f"sampled tuples with zero probability: {outside[:5]}"
     m = int(counts.sum())
@@ -82,7 +88,7 @@ def admg():
 @pytest.mark.parametrize("case", ["chain", "admg"])
 def test_frequencies_match_augment_weights(case, request):
     df, graph = request.getfixturevalue(case)
-    law, _ = _augment_law(df, graph)
+    law, _ = _augment_law(df, graph, engine=augment if case == "chain" else augment_numpy)
     _, idx = sample(df, graph, N_DRAWS, seed=3, return_indices=True)
     assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
     # Power: the same samples against the law with a wider bandwidth are rejected.
@@ -302,3 +308,12 @@ def test_bad_data_is_validated_like_augment(chain):
         sample(df.assign(x=[np.nan, 1, 2, 3, 4, 5]), graph, 10)
     with pytest.raises(ValueError):
         sample(df.drop(columns="z"), graph, 10)
+
+
+def test_hash_is_jax_threefry():
+    from jax.extend.random import threefry2x32_p
+
+    rng = np.random.default_rng(3)
+    words = [jnp.asarray(rng.integers(0, 2**32, size=(64, 8), dtype=np.uint64).astype(np.uint32)) for _ in range(4)]
+    for want, got in zip(threefry2x32_p.bind(*words), S._hash_pairs(*words)):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
