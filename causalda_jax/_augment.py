@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Hashable, Iterable
-from functools import partial
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from jax.sharding import NamedSharding, PartitionSpec
 
 from ._augmented_data import AugmentedData
 from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
 from ._graph import GraphLike
 from ._kernels import log_conditional_weights, log_kernel_matrix
 from ._plan import Plan, make_plan
+from ._sharding import BATCH_AXIS, batch_mesh
 
 __all__ = ["augment", "AugmentationOverflowError", "empty_reason"]
 
@@ -39,8 +41,7 @@ class AugmentationOverflowError(MemoryError):
     """More rows survive a step than ``max_rows`` allows."""
 
 
-@partial(jax.jit, static_argnames=("kernel", "chunk"))
-def _expand_scored(
+def _scored_step(
     x: Float[Array, "n d"],
     h: Float[Array, " d"],
     is_categorical: Bool[Array, " d"],
@@ -99,8 +100,7 @@ def _expand_scored(
     return out_idx, out_lw, count
 
 
-@partial(jax.jit, static_argnames=("kernel",))
-def _expand_sorted(
+def _sorted_step(
     x: Float[Array, "n d"],
     h: Float[Array, " d"],
     is_categorical: Bool[Array, " d"],
@@ -185,12 +185,41 @@ def _expand_sorted(
     return out_idx, out_lw, count
 
 
+_expand_scored = jax.jit(_scored_step, static_argnames=("kernel", "chunk"))
+_expand_sorted = jax.jit(_sorted_step, static_argnames=("kernel",))
+
+
+@lru_cache(maxsize=None)
+def _sharded_step(mesh, sorted_step: bool, kernel: str, chunk: int):
+    """One step run by every device of ``mesh`` on its own slice of the row buffer."""
+    step = partial(_sorted_step, kernel=kernel) if sorted_step else partial(_scored_step, kernel=kernel, chunk=chunk)
+
+    def local(x, h, is_cat, pillow, var, idx, lw, count, log_threshold):
+        out_idx, out_lw, out_count = step(x, h, is_cat, pillow, var, idx[0], lw[0], count[0], log_threshold)
+        return out_idx[None], out_lw[None], out_count[None]
+
+    rows = PartitionSpec(BATCH_AXIS)
+    replicated = PartitionSpec()
+    mapped = jax.shard_map(
+        local,
+        mesh=mesh,
+        in_specs=(replicated,) * 5 + (rows, rows, rows, replicated),
+        out_specs=(rows, rows, rows),
+        check_vma=False,
+    )
+    return jax.jit(mapped)
+
+
 # Above this many training rows the sorted (n, n) conditional matrix costs too much memory.
 _SORTED_MAX_N = 3000
 
 
+def _use_sorted(pillow: tuple, n: int) -> bool:
+    return len(pillow) <= 1 and n <= _SORTED_MAX_N
+
+
 def _expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk):
-    if len(pillow) <= 1 and x.shape[0] <= _SORTED_MAX_N:
+    if _use_sorted(pillow, x.shape[0]):
         return _expand_sorted(
             x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold, kernel=kernel
         )
@@ -254,6 +283,7 @@ def augment(
     chunk_size: int | None = None,
     max_rows: int | None = None,
     progress: bool | Callable[[int, int, Hashable, int], None] = False,
+    devices: int | Sequence[jax.Device] | None = None,
 ) -> AugmentedData:
     """Full weighted causal data augmentation (ADMG-DA).
 
@@ -275,6 +305,9 @@ def augment(
             (default: about 2^19 / n).
         max_rows: most rows a step may keep (default: about 1 GB of buffers).
         progress: True for a progress bar, or a callback ``(step, n_steps, variable, rows)``.
+        devices: None for one device; an int k (the first k devices) or a list of devices to
+            split the kept rows across them. Each device extends its own rows; rows are
+            rebalanced between steps. The result is identical to the one-device result.
 
     Returns:
         The weighted rows; empty, with a warning saying why, when pruning removes everything.
@@ -307,29 +340,85 @@ def augment(
     callback = _progress_callback(progress, len(names))
 
     with jax.enable_x64(True):
-        x = jnp.asarray(plan.table.values)
-        h = jnp.asarray(plan.h)
-        is_cat = jnp.asarray(plan.table.is_categorical)
-        idx = jnp.zeros((cap, d), jnp.int32)
-        lw = jnp.full(cap, -jnp.inf, jnp.float64).at[0].set(0.0)
-        count = jnp.ones((), jnp.int64)
-        log_threshold = jnp.asarray(plan.log_threshold, jnp.float64)
-        kept = 1
-        for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
-            idx, lw, count = _expand(
-                x, h, is_cat, pillow, jnp.asarray(var, jnp.int32), idx, lw, count, log_threshold,
-                kernel=plan.kernel, chunk=chunk,
+        if devices is None:
+            index_rows, log_weights = _run_single(plan, cap, chunk, limit, max_rows, names, callback)
+        else:
+            index_rows, log_weights = _run_sharded(
+                plan, batch_mesh(devices), cap, chunk, limit, max_rows, names, callback
             )
-            kept = int(count)
-            if kept > limit:
-                _raise_overflow(plan, kept, limit, names[step], max_rows)
-            callback(step, names[step], kept)
-            if kept == 0:
-                warnings.warn(empty_reason(plan, names[step]), stacklevel=2)
-                break
-        index_rows = np.asarray(idx[:kept])
-        log_weights = np.asarray(lw[:kept])
     return AugmentedData.from_index_rows(data, plan.table.values, index_rows, log_weights, plan.graph, config)
+
+
+def _run_single(plan, cap, chunk, limit, max_rows, names, callback):
+    d = plan.table.d
+    x = jnp.asarray(plan.table.values)
+    h = jnp.asarray(plan.h)
+    is_cat = jnp.asarray(plan.table.is_categorical)
+    idx = jnp.zeros((cap, d), jnp.int32)
+    lw = jnp.full(cap, -jnp.inf, jnp.float64).at[0].set(0.0)
+    count = jnp.ones((), jnp.int64)
+    log_threshold = jnp.asarray(plan.log_threshold, jnp.float64)
+    kept = 1
+    for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
+        idx, lw, count = _expand(
+            x, h, is_cat, pillow, jnp.asarray(var, jnp.int32), idx, lw, count, log_threshold,
+            kernel=plan.kernel, chunk=chunk,
+        )
+        kept = int(count)
+        if kept > limit:
+            _raise_overflow(plan, kept, limit, names[step], max_rows)
+        callback(step, names[step], kept)
+        if kept == 0:
+            warnings.warn(empty_reason(plan, names[step]), stacklevel=3)
+            break
+    return np.asarray(idx[:kept]), np.asarray(lw[:kept])
+
+
+def _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback):
+    """Every device holds up to ``cap`` rows (its rows' weights sum to at most 1, so it cannot
+    overflow before the global check); rows are spread evenly again after each step."""
+    d = plan.table.d
+    n_dev = mesh.devices.size
+    rows = NamedSharding(mesh, PartitionSpec(BATCH_AXIS))
+    replicated = NamedSharding(mesh, PartitionSpec())
+    put = lambda a: jax.device_put(a, replicated)  # noqa: E731
+    x, h, is_cat = put(plan.table.values), put(plan.h), put(plan.table.is_categorical)
+    log_threshold = put(np.float64(plan.log_threshold))
+    host_idx = np.zeros((1, d), np.int32)
+    host_lw = np.zeros(1)
+    for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
+        idx, lw, count = _spread(host_idx, host_lw, n_dev, cap, rows)
+        fn = _sharded_step(mesh, _use_sorted(pillow, plan.table.n), plan.kernel, chunk)
+        idx, lw, count = fn(x, h, is_cat, put(np.asarray(pillow, np.int32)), put(np.int32(var)),
+                            idx, lw, count, log_threshold)
+        counts = np.asarray(count)
+        kept = int(counts.sum())
+        if kept > limit:
+            _raise_overflow(plan, kept, limit, names[step], max_rows)
+        idx, lw = np.asarray(idx), np.asarray(lw)
+        host_idx = np.concatenate([idx[k, : counts[k]] for k in range(n_dev)])
+        host_lw = np.concatenate([lw[k, : counts[k]] for k in range(n_dev)])
+        callback(step, names[step], kept)
+        if kept == 0:
+            warnings.warn(empty_reason(plan, names[step]), stacklevel=3)
+            break
+    return host_idx, host_lw
+
+
+def _spread(host_idx, host_lw, n_dev, cap, sharding):
+    """Split rows evenly over devices, padded to ``cap`` rows each."""
+    m, d = host_idx.shape
+    per = -(-m // n_dev)
+    idx = np.zeros((n_dev, cap, d), np.int32)
+    lw = np.full((n_dev, cap), -np.inf)
+    count = np.zeros(n_dev, np.int64)
+    for k in range(n_dev):
+        part = slice(k * per, min(m, (k + 1) * per))
+        size = max(0, part.stop - part.start)
+        idx[k, :size] = host_idx[part]
+        lw[k, :size] = host_lw[part]
+        count[k] = size
+    return (jax.device_put(idx, sharding), jax.device_put(lw, sharding), jax.device_put(count, sharding))
 
 
 def _raise_overflow(plan: Plan, needed: int, cap: int, name: Hashable, max_rows: int | None) -> None:

@@ -46,7 +46,9 @@ def merge_index_rows(
         _, first, inverse = np.unique(values[:, j], return_index=True, return_inverse=True)
         codes[:, j] = inverse[index_rows[:, j]]
         canonical[:, j] = first[codes[:, j]]
-    order = np.lexsort(codes.T[::-1])
+    # Sorting by log-weight inside each group fixes the summation order, so the merged weights
+    # do not depend on the order in which rows arrive (one device or several).
+    order = np.lexsort((log_weights, *codes.T[::-1]))
     codes = codes[order]
     starts = np.flatnonzero(np.r_[True, np.any(codes[1:] != codes[:-1], axis=1)])
     lw = log_weights[order]

@@ -258,3 +258,16 @@ def test_overflow_raises_with_a_threshold_that_fits():
         warnings.simplefilter("error")
         aug = augment(df, g, threshold=needed, max_rows=4096)
     assert 0 < len(aug) <= 4096
+
+
+@pytest.mark.parametrize("parents", [1, 2])
+def test_several_devices_give_the_one_device_result(parents):
+    import jax
+
+    assert len(jax.devices()) >= 4, "conftest forces 4 host devices"
+    df, g = _random_dag_data(n=40, d=4, seed=11, parents=parents)
+    one = augment(df, g, threshold=1e-3)
+    four = augment(df, g, threshold=1e-3, devices=4)
+    assert len(one) > 0
+    np.testing.assert_array_equal(four.source_rows, one.source_rows)
+    np.testing.assert_array_equal(four.log_weights, one.log_weights)
