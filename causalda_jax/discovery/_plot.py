@@ -49,10 +49,11 @@ def plot_agreement(result: DiscoveryResult, path: Union[str, os.PathLike, None] 
         fig, ax = plt.subplots(figsize=(size, size))
     else:
         fig = ax.figure
-    try:
-        pos = nx.nx_agraph.graphviz_layout(drawn, prog="dot")
-    except Exception:  # pygraphviz is optional
-        pos = nx.circular_layout(drawn)
+    # Layered layout: causes on the left, each column one topological generation of the DAG.
+    layered = nx.DiGraph()
+    for depth, generation in enumerate(nx.topological_generations(result.graph)):
+        layered.add_nodes_from(generation, layer=depth)
+    pos = nx.multipartite_layout(layered, subset_key="layer")
     nx.draw_networkx_nodes(drawn, pos, ax=ax, node_color="#f0f0f0", edgecolors="#333333", node_size=900)
     nx.draw_networkx_labels(drawn, pos, ax=ax, font_size=9)
     for cat, style in AGREEMENT_STYLE.items():
@@ -63,7 +64,7 @@ def plot_agreement(result: DiscoveryResult, path: Union[str, os.PathLike, None] 
     handles = [Line2D([0], [0], color=s["color"], linestyle=s["style"], lw=2, label=s["label"])
                for c, s in AGREEMENT_STYLE.items() if c in set(categories.values())]
     if handles:
-        ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False)
     ax.set_axis_off()
     ax.set_title(f"{result.method}: {result.graph.number_of_edges()} edges")
     if path is not None:

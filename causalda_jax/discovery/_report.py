@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._acyclic import greedy_dag
 from ._ci_tests import CITest
+from ._cpdag import compelled_edges
 from ._edge_stats import parent_pvalue
 from ._knowledge import Knowledge
 
@@ -17,7 +18,8 @@ __all__ = ["DisagreementReport", "build_report"]
 
 _EXPERT_COLUMNS = [
     "source", "target", "kind", "confidence", "verdict", "p_value", "data_strength",
-    "data_frequency", "reverse_frequency", "in_data_graph", "in_graph",
+    "data_frequency", "reverse_frequency", "compelled_frequency", "reverse_compelled_frequency",
+    "in_data_graph", "in_graph",
 ]
 
 
@@ -30,15 +32,21 @@ class DisagreementReport:
             points against the tiers or reverses a required path. Columns: ``source``,
             ``target``, ``kind`` (``required`` / ``forbidden`` / ``tiers`` / ``reverses
             required``), ``confidence``, ``verdict``, ``p_value`` (CI test of source and target
-            given the target's other parents), ``data_strength`` (edge weight learned from data
-            alone), ``data_frequency`` and ``reverse_frequency`` (share of data-only bootstrap
-            fits with ``source -> target`` and with ``target -> source``), ``in_data_graph``,
-            ``in_graph``.
-            Verdicts for required edges: ``supported``, ``direction disputed`` (the data prefer
-            the reverse), ``not supported``; for the others: ``consistent`` or ``conflict`` (the
-            data support the edge strongly: ``p_value < alpha`` and data-only bootstrap
-            frequency at least ``conflict_frequency``, or present in the data-only fit when
-            there is no bootstrap).
+            given the target's other parents in the data-only graph), ``data_strength`` (edge
+            weight learned from data alone), ``data_frequency`` and ``reverse_frequency`` (share
+            of data-only bootstrap fits with ``source -> target`` and with ``target -> source``),
+            ``compelled_frequency`` and ``reverse_compelled_frequency`` (the same, counting only
+            orientations compelled in the fit's equivalence class, i.e. fixed by conditional
+            independences), ``in_data_graph``, ``in_graph``. Without bootstrap the frequencies
+            are NaN and the data-only fit decides.
+            Verdicts for required edges: ``not supported`` (CI test not significant and the
+            pair adjacent in under half the data-only fits), ``direction disputed`` (the reverse
+            is compelled in at least half the fits), else ``supported``. For forbidden and
+            tier-violating edges: ``conflict`` when ``p_value < alpha`` and either the edge is
+            compelled in at least ``conflict_frequency`` of the fits, or the pair is adjacent
+            that often and the knowledge rules out the reverse too; else ``consistent``.
+            A data-driven orientation the equivalence class leaves open is no evidence against
+            the expert, so it raises no flag.
         stability: one row per edge seen in any fit: ``frequency`` (knowledge-constrained
             bootstrap), ``data_frequency`` (data-only bootstrap), ``in_graph``, ``in_data_graph``.
         consensus: DAG of the edges with knowledge-constrained bootstrap frequency at least
@@ -137,9 +145,15 @@ def build_report(
     if n_boot:
         freq = boot_graphs.mean(axis=0)
         data_freq = boot_data_graphs.mean(axis=0)
+        comp_freq = np.mean([compelled_edges(g) for g in boot_data_graphs], axis=0)
+        adjacent = data_freq + data_freq.T >= 0.5
     else:
         freq = np.full(graph.shape, np.nan)
         data_freq = np.full(graph.shape, np.nan)
+        comp_freq = np.full(graph.shape, np.nan)
+        adjacent = data_graph | data_graph.T
+    # Without bootstrap the single data-only fit stands in for the frequencies.
+    compelled = comp_freq >= conflict_frequency if n_boot else compelled_edges(data_graph)
 
     def row(u, v, kind):
         i, j = index[u], index[v]
@@ -148,23 +162,22 @@ def build_report(
             "source": u, "target": v, "kind": kind, "confidence": knowledge.confidence(u, v),
             "verdict": "", "p_value": p, "data_strength": float(data_strength[i, j]),
             "data_frequency": float(data_freq[i, j]), "reverse_frequency": float(data_freq[j, i]),
+            "compelled_frequency": float(comp_freq[i, j]), "reverse_compelled_frequency": float(comp_freq[j, i]),
             "in_data_graph": bool(data_graph[i, j]), "in_graph": bool(graph[i, j]),
         }
 
-    def strongly_supported(r) -> bool:
-        if n_boot:
-            return r["p_value"] < alpha and r["data_frequency"] >= conflict_frequency
-        return r["p_value"] < alpha and r["in_data_graph"]
+    def against_knowledge(r, i, j) -> bool:
+        if r["p_value"] >= alpha:
+            return False
+        return bool(compelled[i, j]) or (bool(adjacent[i, j]) and not knowledge.allows(nodes[j], nodes[i]))
 
     rows = []
     for u, v in knowledge.required:
         r = row(u, v, "required")
         i, j = index[u], index[v]
-        reverse = data_freq[j, i] > data_freq[i, j] if n_boot else bool(data_graph[j, i])
-        adjacent = (data_freq[i, j] + data_freq[j, i] >= 0.5) if n_boot else bool(data_graph[i, j] | data_graph[j, i])
-        if r["p_value"] >= alpha and not adjacent:
+        if r["p_value"] >= alpha and not adjacent[i, j]:
             r["verdict"] = "not supported"
-        elif reverse:
+        elif compelled[j, i]:
             r["verdict"] = "direction disputed"
         else:
             r["verdict"] = "supported"
@@ -172,7 +185,7 @@ def build_report(
     seen = set(knowledge.required)
     for u, v in knowledge.forbidden:
         r = row(u, v, "forbidden")
-        r["verdict"] = "conflict" if strongly_supported(r) else "consistent"
+        r["verdict"] = "conflict" if against_knowledge(r, index[u], index[v]) else "consistent"
         rows.append(r)
         seen.add((u, v))
     # Data-driven edges that break the tiers or reverse a required path.
@@ -184,7 +197,7 @@ def build_report(
         if (u, v) in seen or why is None or (v, u) in required_set:
             continue  # reversed required edges already appear as "direction disputed"
         r = row(u, v, why)
-        if strongly_supported(r):
+        if against_knowledge(r, i, j):
             r["verdict"] = "conflict"
             rows.append(r)
     edges = pd.DataFrame(rows, columns=_EXPERT_COLUMNS)
