@@ -69,6 +69,13 @@ class MLP(eqx.Module):
 
 
 @eqx.filter_jit
+def _init_mlp(in_size: int, out_size: int, hidden_sizes: tuple[int, ...], activation: str, key: PRNGKeyArray) -> MLP:
+    # Initialising eagerly dispatches (and compiles) every small random op one by one; one compiled
+    # initialiser per architecture is much cheaper.
+    return MLP(in_size, out_size, hidden_sizes, activation, key=key)
+
+
+@eqx.filter_jit
 def _forward(model: MLP, X: Float[Array, "n d"]) -> Float[Array, "n k"]:
     return jax.vmap(model)(X)
 
@@ -148,8 +155,6 @@ class _BaseMLP(BaseEstimator):
     def _fit_arrays(self, Xs: np.ndarray, ys: np.ndarray, w: np.ndarray, out_size: int, loss: str, **kw) -> None:
         self._check_params()
         n = Xs.shape[0]
-        init_key, split_key, train_key = jax.random.split(jax.random.key(self.seed), 3)
-        self.model_ = MLP(Xs.shape[1], out_size, tuple(int(h) for h in self.hidden_sizes), self.activation, key=init_key)
         # Weights rescaled to mean one: the loss does not change, and float32 keeps tiny weights.
         w32 = (w / w.mean()).astype(np.float32)
         n_val = int(round(self.validation_fraction * n))
@@ -161,7 +166,8 @@ class _BaseMLP(BaseEstimator):
             )
         val = (None, None, None)
         if n_val:
-            perm = np.asarray(jax.random.permutation(split_key, n))
+            # A numpy Generator seeded explicitly: the split is host work and needs no compiled kernel.
+            perm = np.random.default_rng(self.seed).permutation(n)
             vi, ti = np.sort(perm[:n_val]), np.sort(perm[n_val:])
             for part, idx in (("validation", vi), ("training", ti)):
                 if not np.any(w32[idx] > 0):
@@ -169,13 +175,15 @@ class _BaseMLP(BaseEstimator):
                         f"the {part} split has zero total weight; change validation_fraction or seed, or set "
                         "validation_fraction=0"
                     )
-            val = (jnp.asarray(Xs[vi]), jnp.asarray(ys[vi]), jnp.asarray(w32[vi]))
+            val = (Xs[vi], ys[vi], w32[vi])
             Xs, ys, w32 = Xs[ti], ys[ti], w32[ti]
+        hidden = tuple(int(h) for h in self.hidden_sizes)
+        init_key, train_key = jax.random.split(jax.random.key(self.seed))
         res = train(
-            self.model_,
-            jnp.asarray(Xs),
-            jnp.asarray(ys),
-            jnp.asarray(w32),
+            _init_mlp(int(Xs.shape[1]), int(out_size), hidden, self.activation, init_key),
+            Xs,
+            ys,
+            w32,
             *val,
             key=train_key,
             loss=loss,

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
@@ -119,10 +120,11 @@ def train(
     if not has_val:
         # Dummy one-row validation data keeps the compiled signature fixed; it is never used.
         X_val, y_val, w_val = X[:1], y[:1], weights[:1]
+    # Numpy scalars, not Python floats: traced (no recompile per value) and no eager device kernels.
     hyper = {
-        "lr": jnp.asarray(learning_rate, jnp.float32),
-        "wd": jnp.asarray(weight_decay, jnp.float32),
-        "delta": jnp.asarray(huber_delta, jnp.float32),
+        "lr": np.asarray(learning_rate, np.float32),
+        "wd": np.asarray(weight_decay, np.float32),
+        "delta": np.asarray(huber_delta, np.float32),
     }
     out = _fit(
         model,
