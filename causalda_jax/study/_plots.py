@@ -13,6 +13,14 @@ from ._scenarios import Scenario
 __all__ = ["plot_results"]
 
 _OVERVIEW = ("r2", "r2_gain", "mape", "kl", "w1", "frac_filtered")
+# Arms often coincide (an empty augmentation equals the baseline): distinct markers and
+# dashes keep every line visible.
+_STYLES = {
+    "baseline": ("o", "-"),
+    "augment": ("s", "--"),
+    "sample": ("^", ":"),
+    "regressor": ("D", "-."),
+}
 
 
 def _draw(ax, runs: pd.DataFrame, scenario: Scenario, metric: str, label: str) -> None:
@@ -25,12 +33,16 @@ def _draw(ax, runs: pd.DataFrame, scenario: Scenario, metric: str, label: str) -
             continue
         x = np.array([positions[v] for v in group.index])
         mean, half = group["mean"].to_numpy(float), np.nan_to_num(group["half"].to_numpy(float))
-        ax.plot(x, mean, marker="o", label=arm)
-        ax.fill_between(x, mean - half, mean + half, alpha=0.2)
+        marker, dash = _STYLES.get(arm, ("o", "-"))
+        (line,) = ax.plot(x, mean, marker=marker, linestyle=dash, markerfacecolor="none", label=arm)
+        ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.15)
     if scenario.categorical:
         ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30)
-    elif scenario.log_x:
-        ax.set_xscale("log")
+    else:
+        if scenario.log_x:
+            ax.set_xscale("log")
+            ax.minorticks_off()
+        ax.set_xticks([positions[v] for v in values], [f"{v:g}" for v in values])
     if metric == "mape":
         ax.set_yscale("log")
     ax.set_xlabel(scenario.label)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
@@ -46,6 +47,15 @@ def _task(settings: Settings, protocol: Protocol, seed: int, meta: dict, path: s
         return None
     except Exception as err:  # reported by the parent; the run is retried on the next call
         return f"{type(err).__name__}: {err}"
+
+
+def _worker_init(cache_dir: str) -> None:
+    # Worker processes share compiled XLA programs through JAX's persistent cache, so a shape
+    # compiled by one worker (or by an earlier study) is not compiled again by the next.
+    import jax
+
+    if not jax.config.jax_compilation_cache_dir:
+        jax.config.update("jax_compilation_cache_dir", cache_dir)
 
 
 def _check_config(out: Path, config: dict) -> None:
@@ -157,7 +167,10 @@ def _execute(pending: list, jobs: int, progress: bool, title: str) -> list:
                 bar.advance(task)
             return errors
         # spawn: JAX's runtime threads do not survive fork.
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        cache = os.path.join(tempfile.gettempdir(), "causalda_jax_xla_cache")
+        with ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init, initargs=(cache,)
+        ) as pool:
             futures = {pool.submit(_task, *item): item[3] for item in pending}
             for future in as_completed(futures):
                 message = future.result()
