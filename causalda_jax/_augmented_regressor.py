@@ -83,8 +83,8 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         cv: folds (int, shuffled with ``random_state``) or a scikit-learn splitter.
         scoring: scikit-learn scoring name or callable; ``None`` uses ``estimator.score`` (R²).
         random_state: seed for fold shuffling and for ``method="sample"``.
-        augment_kwargs: extra keyword arguments for ``augment``/``sample`` (``kernel``, ``bandwidth``,
-            ``categorical``, ``max_rows``, ...).
+        augment_kwargs: extra keyword arguments for ``augment`` (``method="augment"``) or ``sample``
+            (``method="sample"``): ``kernel``, ``bandwidth``, ``categorical``, ``max_rows``, ``smoothing``, ...
 
     Fitted attributes:
         estimator_: the refitted estimator. best_params_: the θ, τ, α used (θ and τ are None when
@@ -182,7 +182,9 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             arr = np.asarray(X)
             if arr.ndim != 2 or arr.shape[1] != len(features):
-                raise ValueError(f"X must be a DataFrame with columns {features} (or an array of {len(features)} columns)")
+                raise ValueError(
+                    f"X must be a DataFrame with columns {features} (or an array of {len(features)} columns)"
+                )
             X = pd.DataFrame(arr, columns=features)
         return np.asarray(self.estimator_.predict(X))
 
@@ -390,9 +392,7 @@ def _call_augment(data: pd.DataFrame, graph: CausalGraph, **kwargs: Any) -> Any:
 
 
 def _call_sample(data: pd.DataFrame, graph: CausalGraph, n_samples: int, **kwargs: Any) -> pd.DataFrame:
-    import causalda_jax
+    # Looked up at call time so tests can substitute a fake sampler.
+    from ._sample import sample
 
-    sample = getattr(causalda_jax, "sample", None)
-    if sample is None:
-        raise NotImplementedError("causalda_jax.sample is not available in this version; use method='augment'")
     return sample(data, graph, n_samples, **kwargs)

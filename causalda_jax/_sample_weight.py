@@ -34,7 +34,9 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int, *, name: str = 
         raise ValueError(f"{name} must have shape ({n},), one weight per row; got shape {w.shape}")
     bad = np.flatnonzero(~np.isfinite(w))
     if bad.size:
-        raise ValueError(f"{name} has {bad.size} NaN or infinite entries (first at row {bad[0]}); weights must be finite")
+        raise ValueError(
+            f"{name} has {bad.size} NaN or infinite entries (first at row {bad[0]}); weights must be finite"
+        )
     neg = np.flatnonzero(w < 0)
     if neg.size:
         raise ValueError(

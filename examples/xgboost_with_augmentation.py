@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 from xgboost import XGBRegressor
 
-from causalda_jax import CausalGraph
-from causalda_jax._augmented_regressor import AugmentedRegressor
+from causalda_jax import AugmentedRegressor, CausalGraph
 
 FEATURES = ["x0", "x1", "x2", "x3"]
 GRAPH = CausalGraph(["y", *FEATURES], directed=[("y", x) for x in FEATURES])

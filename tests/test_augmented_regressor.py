@@ -345,3 +345,15 @@ def test_real_augment_cross_validation_with_xgboost(chain_data):
     assert (res["mean_n_augmented"].iloc[1:] > 0).all()
     assert reg.best_score_ >= res["mean_test_score"].iloc[0]
     assert reg.best_score_ == pytest.approx(res["mean_test_score"].max())
+
+
+def test_real_sample_method(chain_data):
+    data, graph = chain_data
+    X, y = data[["a", "b"]], data["y"]
+    reg = AugmentedRegressor(Ridge(), graph, "y", method="sample", aug_coeff=0.5, n_samples=64, random_state=1)
+    reg.fit(X, y)
+    assert reg.n_augmented_ == 64 and reg.augmentation_ is None
+    # Equal halves of the total weight n = 24: 0.5 per original row, 0.5 * 24 / 64 per sampled row.
+    np.testing.assert_allclose(reg.sample_weight_, np.r_[np.full(24, 0.5), np.full(64, 12 / 64)], rtol=1e-12)
+    again = clone(reg).fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), again.predict(X))  # deterministic under random_state

@@ -89,7 +89,9 @@ def _as_features(X: ArrayLike, n_features: int | None = None) -> np.ndarray:
         raise ValueError(f"X must be 2-D (rows, features); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         rows = np.flatnonzero(~np.isfinite(arr).all(axis=1))
-        raise ValueError(f"X has NaN or infinite values in {rows.size} rows (first: row {rows[0]}); impute or drop them")
+        raise ValueError(
+            f"X has NaN or infinite values in {rows.size} rows (first: row {rows[0]}); impute or drop them"
+        )
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"X has {arr.shape[1]} features but the model was fitted with {n_features}")
     return arr
