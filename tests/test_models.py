@@ -57,6 +57,8 @@ def test_multi_output_and_dataframe_input(linear_data):
     Y = np.c_[y, -3 * y]
     reg = MLPRegressor(**SMALL).fit(pd.DataFrame(X, columns=["a", "b", "c"]), Y)
     assert list(reg.feature_names_in_) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="select and order the columns"):
+        reg.predict(pd.DataFrame(X, columns=["c", "b", "a"]))
     pred = reg.predict(X)
     assert pred.shape == (120, 2)
     # The second output is -3 times the first; the fit should find that to within a few percent of scale.

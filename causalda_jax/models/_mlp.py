@@ -218,6 +218,13 @@ class _BaseMLP(BaseEstimator):
                 self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
             elif hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
+        elif hasattr(X, "columns") and hasattr(self, "feature_names_in_"):
+            names = [str(c) for c in X.columns]
+            if names != list(self.feature_names_in_):
+                raise ValueError(
+                    f"X has columns {names} but the model was fitted on {list(self.feature_names_in_)}; "
+                    "select and order the columns as in fit"
+                )
         Xa = _as_features(X, None if fitting else self.n_features_in_)
         if fitting:
             self.n_features_in_ = Xa.shape[1]
