@@ -158,6 +158,7 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             }
             self.cv_results_ = None
             self.best_score_ = None
+            self.best_index_ = None
         else:
             best = self._search(data, features, graph)
         if best["aug_coeff"] == 0:
