@@ -39,7 +39,7 @@ __all__ = ["augmentation_log_weights", "DifferentiableAugmentation"]
 
 # Kernel entries (rows × training rows × pillow columns) per block: bounds the temporaries that
 # the backward pass recomputes, whatever the number of rows.
-_ENTRIES_PER_BLOCK = 1 << 20
+_ENTRIES_PER_BLOCK = 1 << 17
 
 
 def _default_block(m: int, n: int, pillows: Sequence[Sequence[int]]) -> int:
@@ -94,7 +94,7 @@ def augmentation_log_weights(
         order: column indices in topological order (static).
         pillows: the conditioning column indices of each entry of ``order`` (static).
         kernel: ``"gaussian"`` or ``"epanechnikov"`` (static).
-        block_size: rows per block (static); default keeps about 2^20 kernel entries per block.
+        block_size: rows per block (static); default keeps about 2^17 kernel entries per block.
 
     Returns:
         ``(m,)`` natural-log weights (``-inf`` for weight zero).
@@ -120,17 +120,26 @@ def augmentation_log_weights(
     padded = jnp.pad(index_rows, ((0, n_blocks * block - m), (0, 0)))
     columns = [(v, np.asarray(p, dtype=np.int32)) for v, p in zip(order, pillows)]
 
-    @jax.checkpoint
     def block_log_weights(rows: Int[Array, "b d"]) -> Float[Array, " b"]:
         z = jnp.take_along_axis(x, rows, axis=0)
         total = jnp.zeros(rows.shape[0], x.dtype)
         # A Python loop over variables (static, d of them), not over data.
         for v, p in columns:
+            match = x[None, :, v] == z[:, v, None]
+            if p.size == 0:
+                # A root's conditional is uniform: its value weighs (rows holding it) / n. Said
+                # directly, so that XLA has no constant (b, n) kernel to fold at compile time.
+                total = total + jnp.log(jnp.sum(match, axis=-1).astype(x.dtype)) - math.log(n)
+                continue
             log_f = _safe_conditional(log_kernel_matrix(z[:, p], x[:, p], h[p], is_categorical[p], kernel))
-            total = total + _masked_logsumexp(log_f, x[None, :, v] == z[:, v, None])
+            total = total + _masked_logsumexp(log_f, match)
         return total
 
-    out = jax.lax.map(block_log_weights, padded.reshape(n_blocks, block, d))
+    if n_blocks == 1:
+        # One block is already small: no loop, and nothing to recompute in the backward pass.
+        return block_log_weights(index_rows)
+    # Checkpointed blocks: the backward pass keeps each block's inputs, not its (b, n) kernels.
+    out = jax.lax.map(jax.checkpoint(block_log_weights), padded.reshape(n_blocks, block, d))
     return out.reshape(-1)[:m]
 
 
