@@ -150,6 +150,9 @@ def test_cli_passes_options(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert seen == {"scenario": "n_points", "reps": 3, "jobs": 2, "out": tmp_path, "quick": True, "progress": False}
     assert "2 result rows" in result.output
+    result = CliRunner().invoke(_cli_app(), ["threshold", "--values", "0.1, 1e-3", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert seen["values"] == (0.1, 1e-3)
 
 
 def test_study_command_is_registered():

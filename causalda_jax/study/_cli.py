@@ -18,6 +18,9 @@ def study_command(
     jobs: Annotated[int, typer.Option("--jobs", help="worker processes")] = 1,
     out: Annotated[Optional[Path], typer.Option("--out", help="output folder (default benchmarks/results/study_SCENARIO)")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="few values, 2 reps, 2 targets: a few minutes on 2 cores")] = False,
+    values: Annotated[
+        Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
@@ -27,8 +30,18 @@ def study_command(
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
+    kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
     try:
-        results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress)
+        results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     typer.echo(f"{len(results)} result rows; summary: {target / 'summary.md'}")
+
+
+def _parse_values(text: str, known: tuple) -> tuple:
+    """Parse ``"1,3,5"`` with the type of the scenario's own values."""
+    kind = type(known[0])
+    try:
+        return tuple(kind(v.strip()) if kind is not int else int(float(v)) for v in text.split(",") if v.strip())
+    except ValueError as err:
+        raise typer.BadParameter(f"--values: cannot read {text!r} as {kind.__name__} values") from err
