@@ -158,6 +158,9 @@ class DifferentiableAugmentation(eqx.Module):
     every other τ. Augment with a generous (small) threshold before tuning, and re-augment at the
     tuned scale afterwards.
 
+    The module is a pytree: pass it to jitted functions as an argument. Closed over, its arrays
+    become compile-time constants that XLA may spend a long time folding.
+
     Attributes:
         values: ``(n, d)`` encoded training values.
         source_rows: ``(m, d)`` training row of each value of each augmented row.
@@ -171,13 +174,16 @@ class DifferentiableAugmentation(eqx.Module):
         block_size: rows per block, or None for the default.
 
     Example:
-        >>> import jax, pandas as pd, causalda_jax as cda
+        >>> import jax, jax.numpy as jnp, pandas as pd, causalda_jax as cda
         >>> df = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.0, 1.1, 1.9, 3.2]})
         >>> aug = cda.augment(df, {"directed": [["x", "y"]]}, threshold=0.0)
         >>> da = DifferentiableAugmentation.from_augmented(aug, df)
         >>> round(float(da.weights().sum()), 5)  # no pruning: weights sum to 1 at every τ
         1.0
-        >>> g = jax.grad(lambda s: da.weights(s)[0])(da.initial_log_scale)
+        >>> def val_loss(log_tau, da):  # any loss of the weights; here the weighted mean of y
+        ...     w = da.weights(log_tau)
+        ...     return jnp.sum(w * da.rows[:, 1]) / jnp.sum(w)
+        >>> grad = jax.jit(jax.grad(val_loss))(0.0, da)
     """
 
     values: Float[Array, "n d"]
@@ -240,12 +246,15 @@ class DifferentiableAugmentation(eqx.Module):
         )
         source = np.asarray(aug.source_rows, dtype=np.int64)
         if source.shape != (len(aug), plan.table.d) or source.min() < 0 or source.max() >= plan.table.n:
-            raise ValueError(f"aug.source_rows has shape {source.shape} or indices outside data; pass the training table")
+            raise ValueError(
+                f"aug.source_rows has shape {source.shape} or indices outside data; pass the training table"
+            )
         for j, col in enumerate(data.columns):
-            if col not in aug.data.columns or not data[col].take(source[:, j]).reset_index(drop=True).equals(
-                aug.data[col].reset_index(drop=True)
-            ):
-                raise ValueError(f"column {col!r} of data does not hold aug's values; pass the table aug was built from")
+            held = data[col].take(source[:, j]).reset_index(drop=True)
+            if col not in aug.data.columns or not held.equals(aug.data[col].reset_index(drop=True)):
+                raise ValueError(
+                    f"column {col!r} of data does not hold aug's values; pass the table aug was built from"
+                )
         is_cat = plan.table.is_categorical
         continuous = {str(c) for c, cat in zip(plan.table.columns, is_cat) if not cat}
         if continuous != set(map(str, fixed)):
@@ -286,7 +295,8 @@ class DifferentiableAugmentation(eqx.Module):
             log_h = jnp.asarray(log_h)
             if log_h.shape != (d,):
                 raise ValueError(
-                    f"log_h must have shape ({d},), one log multiplier per column {list(self.columns)}; got {log_h.shape}"
+                    f"log_h must have shape ({d},), one log multiplier per column {list(self.columns)}; "
+                    f"got {log_h.shape}"
                 )
             log_mult = log_mult + log_h
         return jnp.where(self.is_categorical, 1.0, self.reference_bandwidths * jnp.exp(log_mult))
