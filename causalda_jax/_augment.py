@@ -31,6 +31,8 @@ __all__ = ["augment", "AugmentationOverflowError", "empty_reason"]
 
 # Candidates scored per chunk: bounds the (chunk, n) temporaries to a few tens of MB.
 _CANDIDATES_PER_CHUNK = 1 << 19
+# Output slots filled per block by the scored step.
+_FILL_BLOCK = 1 << 10
 # Parent rows and output slots handled per block by the sorted step.
 _SLOT_BLOCK = 1 << 14
 # Default cap on kept rows when the user gives none: about 1 GB of index buffers.
@@ -79,15 +81,24 @@ def _scored_step(
             log_f = log_conditional_weights(log_kernel_matrix(z, x_pillow, h_pillow, cat_pillow, kernel))
         log_w = parent_lw[rows][:, None] + log_f
         keep = valid[:, None] & (log_w >= log_threshold) & (log_w > -jnp.inf)
-        # Ranks within each row, then row offsets: far cheaper on CPU than one flat cumsum.
-        within = jnp.cumsum(keep, axis=1, dtype=jnp.int32)
-        per_row = within[:, -1].astype(count.dtype)
-        before = jnp.cumsum(per_row) - per_row
-        position = jnp.where(keep, count + before[:, None] + within - 1, cap)
-        flat = rows[:, None] * n + jnp.arange(n, dtype=count.dtype)
-        out_flat = out_flat.at[position].set(flat, mode="drop")
-        out_lw = out_lw.at[position].set(log_w, mode="drop")
-        return out_flat, out_lw, count + jnp.sum(per_row)
+        prefix = _inclusive_prefix(keep)
+        width = prefix.shape[0] // chunk
+        total = prefix[-1].astype(count.dtype)
+
+        def fill(j, buffers):
+            out_flat, out_lw = buffers
+            slot = j * _FILL_BLOCK + jnp.arange(_FILL_BLOCK, dtype=count.dtype)
+            # The candidate holding kept rank `slot` is the first whose inclusive prefix exceeds it.
+            flat = jnp.minimum(jnp.searchsorted(prefix, (slot + 1).astype(prefix.dtype), side="left"), prefix.shape[0] - 1)
+            b, c = flat // width, jnp.minimum(flat % width, n - 1)
+            position = jnp.where(slot < total, count + slot, cap)
+            out_flat = out_flat.at[position].set(rows[b] * n + c, mode="drop")
+            out_lw = out_lw.at[position].set(log_w[b, c], mode="drop")
+            return out_flat, out_lw
+
+        n_fill = (total + _FILL_BLOCK - 1) // _FILL_BLOCK
+        out_flat, out_lw = jax.lax.fori_loop(0, n_fill, fill, (out_flat, out_lw))
+        return out_flat, out_lw, count + total
 
     n_chunks = (parent_count + chunk - 1) // chunk
     init = (
@@ -98,6 +109,27 @@ def _scored_step(
     out_flat, out_lw, count = jax.lax.fori_loop(0, n_chunks, score, init)
     out_idx = parent_idx[out_flat // n].at[:, var].set((out_flat % n).astype(parent_idx.dtype))
     return out_idx, out_lw, count
+
+
+def _inclusive_prefix(keep: Bool[Array, "b n"]) -> Int[Array, " bm"]:
+    """Running count of True entries over the flattened mask, inclusive, with every row padded
+    to a multiple of 32 columns (``m = 32 * ceil(n / 32)``).
+
+    A flat cumsum is slow on CPU; ranks inside blocks of 32 come from one small matmul with a
+    triangular matrix (exact: counts ≤ 32 in float32), and only the block totals are summed
+    cumulatively.
+    """
+    b, n = keep.shape
+    width = 32
+    blocks = -(-n // width)
+    padded = jnp.pad(keep, ((0, 0), (0, blocks * width - n))).reshape(b * blocks, width)
+    triangle = jnp.triu(jnp.ones((width, width), jnp.float32))
+    within = jnp.matmul(padded.astype(jnp.float32), triangle).astype(jnp.int32)
+    totals = within[:, -1]
+    ends = jnp.cumsum(totals)
+    prefix = (ends - totals)[:, None] + within
+    # Padding columns stay: they are never kept, so they never hold a rank of their own.
+    return prefix.reshape(-1)
 
 
 def _sorted_step(
