@@ -187,16 +187,14 @@ def fit_mlp(
     # w1[j, :, i] feeds input i into the MLP of target j, so it is masked by allowed[i, j].
     mask1 = allowed.T[:, None, :]
     pen1 = penalty.T[:, None, :]
-    k1, k2 = jax.random.split(key)
-    bound = 1.0 / jnp.sqrt(d)
+    # As in DAGMA's reference code: first layer at zero (the empty graph, inside the domain for
+    # every s), random output layer so that the first-layer gradient is not zero.
     params = MLPParams(
-        jax.random.uniform(k1, (d, hidden, d), jnp.float32, -bound, bound) * mask1,
+        jnp.zeros((d, hidden, d), jnp.float32),
         jnp.zeros((d, hidden), jnp.float32),
-        jax.random.uniform(k2, (d, hidden), jnp.float32, -1.0 / jnp.sqrt(hidden), 1.0 / jnp.sqrt(hidden)),
+        jax.random.uniform(key, (d, hidden), jnp.float32, -1.0 / jnp.sqrt(hidden), 1.0 / jnp.sqrt(hidden)),
         jnp.zeros((d,), jnp.float32),
     )
-    # Start inside the domain: shrink the first layer so that the spectral radius of A is small.
-    params = params._replace(w1=params.w1 * 0.1)
 
     def adjacency_sq(p):
         return jnp.sum((p.w1 * mask1) ** 2, axis=1).T

@@ -26,7 +26,8 @@ __all__ = ["discover", "as_knowledge"]
 Method = Literal["dagma", "dagma-mlp", "pc"]
 _DEFAULT_THRESHOLD = {"dagma": 0.3, "dagma-mlp": 0.3}
 _DEFAULT_BOOTSTRAP = {"dagma": 20, "dagma-mlp": 3, "pc": 20}
-_DEFAULT_STEPS = {"dagma": 1500, "dagma-mlp": 500, "pc": 0}
+_DEFAULT_STEPS = {"dagma": 1500, "dagma-mlp": 1000, "pc": 0}
+_DEFAULT_LR = {"dagma": 0.02, "dagma-mlp": 0.005, "pc": 0.0}
 
 
 def as_knowledge(knowledge: Union[Knowledge, Mapping[str, Any], str, os.PathLike, None]) -> Knowledge:
@@ -74,13 +75,13 @@ def discover(
     threshold: float | None = None,
     lambda1: float = 0.02,
     n_steps: int | None = None,
-    lr: float = 0.02,
+    lr: float | None = None,
     hidden: int = 10,
     alpha: float = 0.05,
     ci_test: str | None = None,
     max_cond: int | None = None,
     n_bootstrap: int | None = None,
-    standardize: bool = False,
+    standardize: bool | None = None,
     seed: int = 0,
 ) -> DiscoveryResult:
     """Learn a causal DAG from ``data`` and expert ``knowledge``, and report where they disagree.
@@ -96,16 +97,17 @@ def discover(
             with background knowledge).
         threshold: minimum edge strength kept (DAGMA; default 0.3).
         lambda1: L1 weight (DAGMA).
-        n_steps: Adam steps per central-path stage (DAGMA, 4 stages; default 1500 linear, 500 MLP).
-        lr: Adam learning rate (DAGMA).
+        n_steps: Adam steps per central-path stage (DAGMA, 4 stages; default 1500 linear, 1000 MLP).
+        lr: Adam learning rate (DAGMA; default 0.02 linear, 0.005 MLP, whose loss surface is rougher).
         hidden: hidden units per variable (``dagma-mlp``).
         alpha: significance level of the CI tests (PC skeleton and report verdicts).
         ci_test: ``"fisherz"`` or ``"rcit"`` (nonlinear); default ``"rcit"`` for ``dagma-mlp``,
             ``"fisherz"`` otherwise.
         max_cond: largest conditioning set in PC.
         n_bootstrap: bootstrap resamples for edge stability (default 20; 3 for ``dagma-mlp``).
-        standardize: scale columns to unit variance before fitting (DAGMA centres always; the
-            linear score is scale dependent, so leave this off when units are meaningful).
+        standardize: scale columns to unit variance before fitting (default: on for
+            ``dagma-mlp``, whose sigmoid units need inputs on a common scale; off otherwise, since
+            the linear least-squares score uses the relative scales when units are meaningful).
         seed: seeds the bootstrap and the MLP initialisation.
 
     Returns:
@@ -137,10 +139,11 @@ def discover(
         raise ValueError(f"n_bootstrap must be >= 0; got {n_boot}")
     ci_kind = ci_test or ("rcit" if method == "dagma-mlp" else "fisherz")
     n_steps = _DEFAULT_STEPS[method] if n_steps is None else int(n_steps)
+    lr = _DEFAULT_LR[method] if lr is None else float(lr)
     threshold = _DEFAULT_THRESHOLD.get(method, 0.0) if threshold is None else float(threshold)
 
     x = x - x.mean(axis=0)
-    if standardize:
+    if method == "dagma-mlp" if standardize is None else standardize:
         x = x / x.std(axis=0)
     rng = np.random.default_rng(seed)
     samples = [x] + [x[rng.integers(0, x.shape[0], x.shape[0])] for _ in range(n_boot)]
