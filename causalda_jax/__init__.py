@@ -4,17 +4,12 @@ The public surface: causal graphs, the augmentation engine and sampler, learning
 data, discovery, and the ``scm``, ``metrics``, ``study``, ``models`` and ``mmm`` subpackages.
 """
 
-from . import discovery as discovery
-from . import metrics as metrics
-from . import mmm as mmm
-from . import models as models
-from . import scm as scm
-from . import study as study
+import importlib
+from typing import TYPE_CHECKING
+
 from ._augment import AugmentationOverflowError as AugmentationOverflowError
 from ._augment import augment as augment
 from ._augmented_data import AugmentedData as AugmentedData
-from ._augmented_regressor import AugmentedRegressor as AugmentedRegressor
-from ._augmented_regressor import mix_weights as mix_weights
 from ._bandwidth import bandwidth_rule as bandwidth_rule
 from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
 from ._differentiable import augmentation_log_weights as augmentation_log_weights
@@ -27,12 +22,34 @@ from ._losses import weighted_mae as weighted_mae
 from ._losses import weighted_mse as weighted_mse
 from ._sample import NoConditionalError as NoConditionalError
 from ._sample import sample as sample
-from .discovery import DiscoveryResult as DiscoveryResult
-from .discovery import Knowledge as Knowledge
-from .discovery import discover as discover
-from .mmm import MarketingMixModel as MarketingMixModel
+
+if TYPE_CHECKING:
+    from . import discovery, metrics, mmm, models, scm, study
+    from .discovery import DiscoveryResult, Knowledge, discover
+    from ._augmented_regressor import AugmentedRegressor, mix_weights
+    from .mmm import MarketingMixModel
 
 __version__ = "0.1.0"
+
+# The domain subpackages and the scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and
+# matplotlib; they load on first use.
+_SUBPACKAGES = ("discovery", "metrics", "mmm", "models", "scm", "study")
+_LAZY_NAMES = {
+    "discover": "discovery",
+    "Knowledge": "discovery",
+    "DiscoveryResult": "discovery",
+    "MarketingMixModel": "mmm",
+    "AugmentedRegressor": "_augmented_regressor",
+    "mix_weights": "_augmented_regressor",
+}
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'causalda_jax' has no attribute {name!r}")
 
 __all__ = [
     "AugmentationOverflowError",
