@@ -83,27 +83,27 @@ def _gumbel_from_bits(bits: Int[Array, "..."]) -> Float[Array, "..."]:
     return -jnp.log(-jnp.log1p(-v))
 
 
-def _gumbel_block(k: Int[Array, " 2"], s: Int[Array, " b"], start: Int[Array, ""], size: int) -> Float[Array, "b t"]:
-    """Gumbel noise of training rows ``start .. start + size`` (``start`` and ``size`` even).
+def _gumbel_at(k: Int[Array, " 2"], s: Int[Array, " b"], rows: Int[Array, "b k"]) -> Float[Array, "b k"]:
+    """Gumbel noise of training rows ``rows`` for samples ``s``.
 
     Row ``i`` takes word ``i % 2`` of the hash of ``(s, i // 2)``: one cipher call per two rows.
     """
-    m = (start // 2).astype(jnp.uint32) + jnp.arange(size // 2, dtype=jnp.uint32)
-    y0, y1 = _hash_pairs(k[0], k[1], s[:, None], m[None, :])
-    bits = jnp.stack([y0, y1], axis=-1).reshape(s.shape[0], size)
-    return _gumbel_from_bits(bits)
-
-
-def _gumbel_at(k: Int[Array, " 2"], s: Int[Array, " b"], rows: Int[Array, "b k"]) -> Float[Array, "b k"]:
-    """The same noise as :func:`_gumbel_block`, at arbitrary training rows."""
     rows = rows.astype(jnp.uint32)
     y0, y1 = _hash_pairs(k[0], k[1], s[:, None], rows // 2)
     return _gumbel_from_bits(jnp.where(rows % 2 == 1, y1, y0))
 
 
-def _max_argmax(score: Float[Array, "b t"], offset: Int[Array, ""]) -> tuple[Float[Array, " b"], Int[Array, " b"]]:
-    """Row-wise (max, first argmax) in one variadic reduction, so the scores are computed once."""
-    index = offset + jax.lax.broadcasted_iota(jnp.int32, score.shape, 1)
+def _log_kernel(z: Float[Array, "b c"], x: Float[Array, "t c"], h, is_cat, kernel: str) -> Float[Array, "b t"]:
+    """``log K`` as a sum of one-column kernel matrices: 2-D arrays only, which XLA fuses and
+    vectorises, where the ``(b, t, c)`` difference array of a single call would be materialised."""
+    return sum(
+        log_kernel_matrix(z[:, c : c + 1], x[:, c : c + 1], h[c : c + 1], is_cat[c : c + 1], kernel)
+        for c in range(z.shape[1])
+    )
+
+
+def _max_argmax(score: Float[Array, "b t"], index: Int[Array, "b t"]) -> tuple[Float[Array, " b"], Int[Array, " b"]]:
+    """Row-wise (max, index of the max) in one variadic reduction; ties go to the lower index."""
 
     def pick(a, b):
         a_v, a_i = a
@@ -112,28 +112,55 @@ def _max_argmax(score: Float[Array, "b t"], offset: Int[Array, ""]) -> tuple[Flo
         return jnp.where(take_b, b_v, a_v), jnp.where(take_b, b_i, a_i)
 
     init = (jnp.float32(-jnp.inf), jnp.int32(jnp.iinfo(jnp.int32).max))
-    best, arg = jax.lax.reduce((score, index), init, pick, (1,))
-    return best, arg
+    return jax.lax.reduce((score, index), init, pick, (1,))
 
 
-def _choose_exact(kg, s, z, xp, hp, cp, n_rows, *, kernel: str, row_block: int):
-    """Streaming Gumbel-max over every training row: (choice, has_conditional)."""
+def _merge(best, arg, new_best, new_arg):
+    """Keep the larger score; on a tie the lower row index, so blocking never changes the choice."""
+    take = (new_best > best) | ((new_best == best) & (new_arg < arg))
+    return jnp.where(take, new_best, best), jnp.where(take, new_arg, arg)
+
+
+def _choose_exact(kg, s, z, x_pairs, hp, cp, n_rows, *, kernel: str, row_block: int, pipelined: bool):
+    """Streaming Gumbel-max over every training row: (choice, has_conditional).
+
+    ``x_pairs`` holds the even and the odd training rows apart, ``(2, n_pad / 2, c)``: the two
+    words of one cipher call go to rows ``2m`` and ``2m + 1``, scored as two aligned arrays.
+
+    With ``pipelined`` (CPU), the noise of block ``i + 1`` is drawn in iteration ``i`` and kept
+    in the loop carry: XLA's CPU backend fuses noise and kernel into one loop that it does
+    not vectorise (~5x slower). On accelerators the fused loop is what keeps the
+    ``samples × rows`` scores out of memory.
+    """
     b = s.shape[0]
+    half = row_block // 2
 
-    def block(i, carry):
-        best, arg = carry
-        start = i * row_block
-        xb = jax.lax.dynamic_slice_in_dim(xp, start, row_block)
-        log_k = log_kernel_matrix(z, xb, hp, cp, kernel)
-        rows = start + jnp.arange(row_block, dtype=jnp.int32)
-        score = jnp.where(rows < n_rows, log_k, -jnp.inf) + _gumbel_block(kg, s, start, row_block)
-        block_best, block_arg = _max_argmax(score, start)
-        # Strict >: on a tie the earlier block (lower row index) wins, whatever the block size.
-        better = block_best > best
-        return jnp.where(better, block_best, best), jnp.where(better, block_arg, arg)
+    def noise(i):
+        m = (i * half + jnp.arange(half, dtype=jnp.int32)).astype(jnp.uint32)
+        y = _hash_pairs(kg[0], kg[1], s[:, None], m[None, :])
+        return tuple(_gumbel_from_bits(word) for word in y)
+
+    def reduce(i, g, best, arg):
+        m = i * half + jax.lax.broadcasted_iota(jnp.int32, (b, half), 1)
+        for w in (0, 1):
+            xb = jax.lax.dynamic_slice_in_dim(x_pairs[w], i * half, half)
+            rows = 2 * m + w
+            log_k = jnp.where(rows < n_rows, _log_kernel(z, xb, hp, cp, kernel), -jnp.inf)
+            best, arg = _merge(best, arg, *_max_argmax(log_k + g[w], rows))
+        return best, arg
 
     init = (jnp.full(b, -jnp.inf, jnp.float32), jnp.zeros(b, jnp.int32))
-    best, arg = jax.lax.fori_loop(0, xp.shape[0] // row_block, block, init)
+    n_blocks = x_pairs.shape[1] // half
+    if not pipelined:
+        best, arg = jax.lax.fori_loop(0, n_blocks, lambda i, c: reduce(i, noise(i), *c), init)
+        return arg, best > -jnp.inf
+
+    def block(i, carry):
+        best, arg, g = carry
+        best, arg = reduce(i, g, best, arg)
+        return best, arg, noise(i + 1)
+
+    best, arg, _ = jax.lax.fori_loop(0, n_blocks, block, (*init, noise(0)))
     return arg, best > -jnp.inf
 
 
@@ -150,7 +177,7 @@ def _choose_truncated(kg, s, z, xp, hp, cp, n_rows, *, kernel: str, row_block: i
         start = i * row_block
         xb = jax.lax.dynamic_slice_in_dim(xp, start, row_block)
         rows = start + jnp.arange(row_block, dtype=jnp.int32)
-        log_k = jnp.where(rows < n_rows, log_kernel_matrix(z, xb, hp, cp, kernel), -jnp.inf)
+        log_k = jnp.where(rows < n_rows, _log_kernel(z, xb, hp, cp, kernel), -jnp.inf)
         values = jnp.concatenate([top_v, log_k], axis=1)
         index = jnp.concatenate([top_i, jnp.broadcast_to(rows, (b, row_block))], axis=1)
         top_v, pos = jax.lax.top_k(values, neighbors)
@@ -215,6 +242,7 @@ def _draw_block(
     row_block: int,
     neighbors: int | None,
     smooth: bool,
+    pipelined: bool,
 ):
     """Draw every variable for the samples ``ids``: index rows, has-conditional flags, noise.
 
@@ -247,7 +275,10 @@ def _draw_block(
 
         def child():
             if neighbors is None:
-                return _choose_exact(kg, s, z, xp, hp, cp, n_rows, kernel=kernel, row_block=row_block)
+                x_pairs = xp.reshape(-1, 2, xp.shape[1]).swapaxes(0, 1)
+                return _choose_exact(
+                    kg, s, z, x_pairs, hp, cp, n_rows, kernel=kernel, row_block=row_block, pipelined=pipelined
+                )
             return _choose_truncated(
                 kg, s, z, xp, hp, cp, n_rows, kernel=kernel, row_block=row_block, neighbors=neighbors
             )
@@ -266,9 +297,13 @@ def _draw_block(
     return idx, alive, jnp.zeros((b, 0), jnp.float32)
 
 
-@partial(jax.jit, static_argnames=("kernel", "row_block", "neighbors", "smooth", "mesh"))
-def _draw_chunk(col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, neighbors, smooth, mesh):
-    body = partial(_draw_block, kernel=kernel, row_block=row_block, neighbors=neighbors, smooth=smooth)
+@partial(jax.jit, static_argnames=("kernel", "row_block", "neighbors", "smooth", "mesh", "pipelined"))
+def _draw_chunk(
+    col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, neighbors, smooth, mesh, pipelined
+):
+    body = partial(
+        _draw_block, kernel=kernel, row_block=row_block, neighbors=neighbors, smooth=smooth, pipelined=pipelined
+    )
     if mesh is None:
         return body(col_keys, ids, x, is_cat, steps, smoothing, n_rows)
     rep = PartitionSpec()
@@ -384,6 +419,7 @@ def _draw(
         neighbors=neighbors,
         smooth=smooth,
         mesh=mesh if n_dev > 1 else None,
+        pipelined=backend == "cpu",
     )
     args = (
         jnp.asarray(x),
