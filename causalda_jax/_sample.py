@@ -150,7 +150,8 @@ def _choose_exact(kg, s, z, x_pairs, hp, cp, n_rows, *, kernel: str, row_block: 
         return best, arg
 
     init = (jnp.full(b, -jnp.inf, jnp.float32), jnp.zeros(b, jnp.int32))
-    n_blocks = x_pairs.shape[1] // half
+    # A traced trip count: XLA cannot unroll a one-block loop into the fused, slow form.
+    n_blocks = (n_rows + row_block - 1) // row_block
     if not pipelined:
         best, arg = jax.lax.fori_loop(0, n_blocks, lambda i, c: reduce(i, noise(i), *c), init)
         return arg, best > -jnp.inf

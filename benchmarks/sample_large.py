@@ -1,0 +1,172 @@
+"""Large-n ancestral sampling: time, throughput and peak memory; truncated mode's error and speed-up.
+
+    python -m benchmarks.sample_large            # what a CPU can measure (fewer samples; see "extrapolated")
+    python -m benchmarks.sample_large --full     # the issue's target: n = 100,000, d = 20, 1,000,000 samples
+    python -m benchmarks.sample_large --quick    # a smoke run
+
+Writes benchmarks/results/sample_large.json (sample_full.json, sample_quick.json). Every timed
+case runs in a fresh process, so its peak resident memory is its own. Data: the nonlinear DAG
+of ``benchmarks.augment_grid.make_data`` (one root, one or two parents per variable). The
+cost of the exact sampler is one kernel-and-noise evaluation per (sample, training row,
+non-root variable): ``pairs`` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+TARGET_SAMPLES = 1_000_000
+
+
+def run_case(case: dict) -> dict:
+    """Time one sampling case in this process (steady state: minimum over ``repeats`` calls)."""
+    import time
+
+    import jax
+
+    from benchmarks.augment_grid import make_data
+    from benchmarks.timing import device_info, peak_rss_mb
+    from causalda_jax._sample import _SAMPLE_BLOCK, sample
+
+    data, graph = make_data(case["n"], case["d"], "dag")
+    kw = {"neighbors": case.get("neighbors")}
+    # Compile on one chunk first (same chunk shape as the timed calls, which then only run).
+    warm_samples = min(case["samples"], _SAMPLE_BLOCK["cpu" if jax.default_backend() == "cpu" else "other"])
+    start = time.perf_counter()
+    sample(data, graph, warm_samples, seed=0, **kw)
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(case.get("repeats", 1)):
+        start = time.perf_counter()
+        out = sample(data, graph, case["samples"], seed=0, **kw)  # returns host data: synchronised
+        times.append(time.perf_counter() - start)
+    steady = min(times)
+    non_roots = sum(1 for v in graph.nodes if graph.parents(v))
+    pairs = case["samples"] * case["n"] * non_roots
+    return {
+        **case,
+        "status": "ok",
+        "first_chunk_s": first,
+        "compile_s": max(0.0, first - steady * warm_samples / case["samples"]),
+        "steady_s": steady,
+        "times_s": times,
+        "non_root_variables": non_roots,
+        "pairs": pairs,
+        "ns_per_pair": steady / pairs * 1e9,
+        "samples_per_s": case["samples"] / steady,
+        f"extrapolated_s_for_{TARGET_SAMPLES}_samples": steady * TARGET_SAMPLES / case["samples"],
+        "peak_rss_mb": peak_rss_mb(),
+        "output_shape": list(out.shape),
+        "device": device_info(),
+    }
+
+
+def truncation_error(n: int = 2000, d: int = 6, samples: int = 20_000, ks=(8, 32, 128)) -> dict:
+    """Error of ``neighbors=k`` against the exact sampler, on the exact sampler's own draws.
+
+    Truncation replaces each conditional ``w(z)`` by ``w`` restricted to its ``k`` largest
+    kernel values and renormalised, whose total-variation distance to ``w`` is exactly the
+    mass left out, ``1 - Σ_top-k w_i``. It is computed in float64 for every sampled pillow
+    value ``z`` and every non-root variable. Per-step TVs add up to a bound on the TV of the
+    whole joint (coupling). Also reported: the largest gap in column means and correlations
+    between exact and truncated samples (in standard deviations of the data).
+    """
+    from benchmarks.augment_grid import make_data
+    from causalda_jax._plan import make_plan
+    from causalda_jax._sample import sample
+    from causalda_jax.reference import log_conditional_weights_numpy
+
+    data, graph = make_data(n, d, "dag")
+    plan = make_plan(data, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
+                     bandwidth="normal_reference", bandwidth_scale=1.0, categorical=None)
+    x = plan.table.values
+    exact, idx = sample(data, graph, samples, seed=1, return_indices=True)
+    sub = idx[: min(samples, 4000)]
+    out = {"n": n, "d": d, "samples": samples, "tv_samples": len(sub), "by_k": {}}
+    sd = data.std().to_numpy()
+    for k in ks:
+        step_tv = []
+        for var, pillow in zip(plan.order, plan.pillows):
+            if not pillow:
+                continue
+            p = list(pillow)
+            z = np.stack([x[sub[:, c], c] for c in p], axis=1)
+            log_w = log_conditional_weights_numpy(z, x[:, p], plan.h[p], plan.table.is_categorical[p], "gaussian")
+            top = -np.partition(-log_w, k - 1, axis=1)[:, :k]
+            step_tv.append(1.0 - np.exp(top).sum(axis=1))
+        tv = np.stack(step_tv, axis=1)
+        trunc = sample(data, graph, samples, seed=1, neighbors=k)
+        mean_gap = np.abs(trunc.mean().to_numpy() - exact.mean().to_numpy()) / sd
+        corr_gap = np.abs(trunc.corr().to_numpy() - exact.corr().to_numpy())
+        out["by_k"][str(k)] = {
+            "step_tv_mean": float(tv.mean()),
+            "step_tv_max": float(tv.max()),
+            "joint_tv_bound_mean": float(tv.sum(axis=1).mean()),
+            "max_mean_gap_sd": float(mean_gap.max()),
+            "max_corr_gap": float(corr_gap.max()),
+        }
+    # The sampling noise floor of those gaps: two exact runs with different seeds.
+    other = sample(data, graph, samples, seed=2)
+    out["exact_vs_exact"] = {
+        "max_mean_gap_sd": float((np.abs(other.mean().to_numpy() - exact.mean().to_numpy()) / sd).max()),
+        "max_corr_gap": float(np.abs(other.corr().to_numpy() - exact.corr().to_numpy()).max()),
+    }
+    return out
+
+
+def main() -> None:
+    from benchmarks.timing import device_info, run_isolated
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--case", help="internal: run one case (JSON) and print its result")
+    parser.add_argument("--full", action="store_true", help="n=100,000, d=20, 1,000,000 samples (accelerator)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(json.loads(args.case)), default=str))
+        return
+    if args.full:
+        name, samples_big, tv = "sample_full", TARGET_SAMPLES, dict(n=20_000, samples=100_000)
+        cases = [
+            {"n": 100_000, "d": 20, "samples": samples_big, "repeats": 2},
+            {"n": 100_000, "d": 20, "samples": samples_big, "neighbors": 32, "repeats": 2},
+        ]
+    elif args.quick:
+        name, tv = "sample_quick", dict(n=300, samples=4000, ks=(8, 32))
+        cases = [{"n": 2000, "d": 10, "samples": 2000}, {"n": 2000, "d": 10, "samples": 2000, "neighbors": 32}]
+    else:
+        name, tv = "sample_large", {}
+        cases = [
+            # The training-row axis at full size; fewer samples (time is linear in them).
+            {"n": 100_000, "d": 20, "samples": 2_000},
+            {"n": 100_000, "d": 20, "samples": 2_000, "neighbors": 32},
+            # The sample axis at full size: a million samples, on a small training set.
+            {"n": 100, "d": 20, "samples": TARGET_SAMPLES},
+        ]
+    results = []
+    for case in cases:
+        print(f"running {case} ...", file=sys.stderr, flush=True)
+        results.append(run_isolated("benchmarks.sample_large", case, args.timeout))
+        print(json.dumps(results[-1], default=str)[:400], file=sys.stderr, flush=True)
+    exact = {(r["n"], r["samples"]): r for r in results if r.get("status") == "ok" and not r.get("neighbors")}
+    for r in results:
+        base = exact.get((r["n"], r["samples"]))
+        if r.get("neighbors") and base and r.get("status") == "ok":
+            r["speedup_vs_exact"] = base["steady_s"] / r["steady_s"]
+    print("measuring truncation error ...", file=sys.stderr, flush=True)
+    report = {"device": device_info(), "cases": results, "truncation_error": truncation_error(**tv)}
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
