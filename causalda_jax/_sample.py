@@ -32,8 +32,8 @@ from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
 
 __all__ = ["sample", "NoConditionalError"]
 
-# Default block sizes (samples per device per chunk, training rows per block). A block holds
-# samples × rows float32 temporaries: ~8 MB on CPU, ~512 MB on an accelerator.
+# Default block sizes (samples per device per chunk, training rows per block). On CPU a block's
+# noise is held in memory (8 MB); on an accelerator it stays in registers (fused).
 _SAMPLE_BLOCK = {"cpu": 1024, "other": 32768}
 _ROW_BLOCK = {"cpu": 2048, "other": 4096}
 # Redraw rounds for samples that reach a variable with no kernel conditional.
@@ -257,7 +257,8 @@ def _draw_block(
     # Words that do not depend on the choices, drawn for every column at once: a uniform
     # training row (used by roots) and kernel noise (used with smoothing).
     counters = jnp.tile(jnp.array([_ROOT_COUNTER, _NOISE_COUNTER], jnp.uint32), d)
-    y0, y1 = _hash_pairs(jnp.repeat(col_keys[:, 0], 2)[None], jnp.repeat(col_keys[:, 1], 2)[None], s[:, None], counters[None])
+    k0, k1 = (jnp.repeat(col_keys[:, w], 2)[None] for w in (0, 1))
+    y0, y1 = _hash_pairs(k0, k1, s[:, None], counters[None])
     root_pick = _uniform_index(y0[:, 0::2], y1[:, 0::2], n_rows)
     noise = _kernel_noise(y0[:, 1::2], y1[:, 1::2], kernel) if smooth else None
 

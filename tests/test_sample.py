@@ -317,3 +317,16 @@ def test_hash_is_jax_threefry():
     words = [jnp.asarray(rng.integers(0, 2**32, size=(64, 8), dtype=np.uint64).astype(np.uint32)) for _ in range(4)]
     for want, got in zip(threefry2x32_p.bind(*words), S._hash_pairs(*words)):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_every_row_a_neighbour_is_the_exact_sampler(chain):
+    df, graph = chain
+    a = sample(df, graph, 5000, seed=11, return_indices=True)[1]
+    b = sample(df, graph, 5000, seed=11, neighbors=len(df), return_indices=True)[1]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_single_sample(chain):
+    df, graph = chain
+    out = sample(df, graph, 1, seed=0)
+    assert out.shape == (1, 3) and out.index.tolist() == [0]
