@@ -330,3 +330,16 @@ def test_single_sample(chain):
     df, graph = chain
     out = sample(df, graph, 1, seed=0)
     assert out.shape == (1, 3) and out.index.tolist() == [0]
+
+
+def test_docstring_examples(monkeypatch):
+    import doctest
+
+    import causalda_jax
+    from causalda_jax import _sample, _sharding
+
+    # Until the package re-exports it, the examples' ``cda.sample`` points at the module's function.
+    monkeypatch.setattr(causalda_jax, "sample", sample, raising=False)
+    for module in (_sample, _sharding):
+        failures, tried = doctest.testmod(module)
+        assert failures == 0 and tried > 0
