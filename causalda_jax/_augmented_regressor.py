@@ -73,7 +73,9 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         target: name of the target node.
         method: ``"augment"`` (full weighted ADMG-DA) or ``"sample"`` (``n_samples`` ancestral draws
             from the same factorization, weight ``α / n_samples`` each).
-        aug_coeff: α in [0, 1], the share of total weight given to augmented rows.
+        aug_coeff: α in [0, 1]: original rows weigh (1 − α)/n each, augmented rows α·w. The
+            augmented weights w sum to the kept mass (≤ 1), so their share of the total is
+            α·mass / (1 − α + α·mass), which is below α when pruning removed mass.
         threshold: θ passed to :func:`causalda_jax.augment`.
         bandwidth_scale: τ, multiplies every kernel bandwidth.
         n_samples: rows drawn when ``method="sample"`` (default: as many as training rows).
