@@ -67,6 +67,7 @@ def plot(results: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, kind in zip(axes, ("augment", "sample")):
@@ -74,13 +75,16 @@ def plot(results: list[dict], path: Path) -> None:
         for r in results:
             if r["kind"] != kind or r.get("status") != "ok":
                 continue
-            label = f"{r['engine']} d={r['d']}" + (f" θ={r['threshold']:g} τ={r['scale']:g}" if kind == "augment" else "")
+            label = f"{r['engine']} d={r['d']}" + (
+                f" θ={r['threshold']:g} τ={r['scale']:g} {r['structure']}" if kind == "augment" else ""
+            )
             groups.setdefault(label, []).append((r["n"], r["steady_s"]))
         for label, pts in sorted(groups.items()):
             pts.sort()
             ax.plot(*zip(*pts), marker="o", linestyle="-" if label.startswith("jax") else "--", label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("training rows n")
         ax.set_ylabel("steady-state seconds")
         ax.set_title(kind)
@@ -98,7 +102,12 @@ def main(argv=None) -> None:
     mode.add_argument("--gpu", action="store_true")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per (engine, case)")
     parser.add_argument("--out", default=None, help="output folder (default benchmarks/results)")
+    parser.add_argument("--replot", default=None, help="redraw the plot of an existing suite JSON and exit")
     args = parser.parse_args(argv)
+    if args.replot:
+        path = Path(args.replot)
+        plot(json.loads(path.read_text())["results"], path.with_suffix(".png"))
+        return
     from benchmarks.timing import device_info, run_isolated
 
     name = "quick" if args.quick else "gpu" if args.gpu else "full"
