@@ -61,7 +61,11 @@ def test_matches_brute_force(case, kernel, threshold):
     df = _data(case, n, seed=len(case))
     g = CausalGraph(nodes, directed, bidirected)
     h = {v: 1.3 * _normal_reference(df[v].to_numpy()) for v in nodes if v not in categorical}
-    aug = augment(df, g, threshold=threshold, kernel=kernel, bandwidth=h, categorical=categorical)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aug = augment(df, g, threshold=threshold, kernel=kernel, bandwidth=h, categorical=categorical)
+    # An empty result, and only an empty result, comes with a warning saying why.
+    assert any("no row survived" in str(w.message) for w in caught) == (len(aug) == 0)
     # The oracle works on category labels directly.
     rows = list(df.itertuples(index=False, name=None))
     pos = {v: j for j, v in enumerate(nodes)}
