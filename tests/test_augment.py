@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import causalda_jax as cda
-import causalda_jax._augment as engine
+import causalda_jax._expand as engine
 from causalda_jax import CausalGraph, augment
 from causalda_jax.reference import augment_numpy
 
