@@ -167,7 +167,7 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback):
     for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
         idx, lw, count = expand(
             x, h, is_cat, pillow, jnp.asarray(var, jnp.int32), idx, lw, count, log_threshold,
-            kernel=plan.kernel, chunk=chunk,
+            kernel=plan.kernel, chunk=chunk, rows=kept,
         )
         kept = int(count)
         if kept > limit:
@@ -191,9 +191,10 @@ def _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback):
     log_threshold = put(np.float64(plan.log_threshold))
     host_idx = np.zeros((1, d), np.int32)
     host_lw = np.zeros(1)
+    kept = 1
     for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
         idx, lw, count = _spread(host_idx, host_lw, n_dev, cap, rows)
-        fn = sharded_step(mesh, use_sorted(pillow, plan.table.n), plan.kernel, chunk)
+        fn = sharded_step(mesh, use_sorted(pillow, plan.table.n, kept), plan.kernel, chunk)
         idx, lw, count = fn(x, h, is_cat, put(np.asarray(pillow, np.int32)), put(np.int32(var)),
                             idx, lw, count, log_threshold)
         counts = np.asarray(count)

@@ -228,14 +228,21 @@ def sharded_step(mesh, sorted_step: bool, kernel: str, chunk: int):
 
 # Above this many training rows the sorted (n, n) conditional matrix costs too much memory.
 _SORTED_MAX_N = 3000
+# Sorting the (n, n) conditional matrix costs about as much as scoring this many rows per
+# training row against all n; below that the scored step is cheaper (XLA's CPU sort is slow).
+_SORTED_MIN_ROWS_PER_N = 20
 
 
-def use_sorted(pillow: tuple, n: int) -> bool:
-    return len(pillow) <= 1 and n <= _SORTED_MAX_N
+def use_sorted(pillow: tuple, n: int, rows: int) -> bool:
+    """Whether the sorted step serves a variable with this pillow, given ``rows`` parent rows."""
+    if not pillow:
+        return True
+    return len(pillow) == 1 and n <= _SORTED_MAX_N and rows >= _SORTED_MIN_ROWS_PER_N * n
 
 
-def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk):
-    if use_sorted(pillow, x.shape[0]):
+def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows):
+    """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
+    if use_sorted(pillow, x.shape[0], rows):
         return _expand_sorted(
             x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold, kernel=kernel
         )
