@@ -50,7 +50,7 @@ def make_data(n: int, d: int, structure: str, seed: int = 0):
 
 def run_case(case: dict) -> dict:
     """Measure one case in this process."""
-    from benchmarks.timing import device_info, peak_rss_mb, time_call
+    from benchmarks.timing import device_info, device_peak_mb, peak_rss_mb, time_call
     from causalda_jax import augment
     from causalda_jax.reference import augment_numpy
 
@@ -79,6 +79,7 @@ def run_case(case: dict) -> dict:
         "candidates": candidates,
         "candidates_per_s": candidates / timing["steady_s"] if timing["steady_s"] > 0 else None,
         "peak_rss_mb": peak_rss_mb(),
+        **(device_peak_mb() if case["engine"] == "jax" else {}),
         "device": device_info(),
     }
 

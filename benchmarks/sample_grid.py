@@ -14,7 +14,7 @@ import warnings
 
 def run_case(case: dict) -> dict:
     from benchmarks.augment_grid import make_data
-    from benchmarks.timing import device_info, peak_rss_mb, time_call
+    from benchmarks.timing import device_info, device_peak_mb, peak_rss_mb, time_call
     from causalda_jax import sample
     from causalda_jax.reference import sample_numpy
 
@@ -33,12 +33,7 @@ def run_case(case: dict) -> dict:
     pillow_cols = sum(len(graph.markov_pillow(v)) > 0 for v in graph.nodes)
     kernel_evals = m * case["n"] * pillow_cols
     device = device_info()
-    memory = {}
-    if case["engine"] == "jax":
-        import jax
-
-        stats = jax.devices()[0].memory_stats() or {}
-        memory = {"device_peak_mb": stats.get("peak_bytes_in_use", 0) / 2**20} if stats else {}
+    memory = device_peak_mb() if case["engine"] == "jax" else {}
     return {
         **case,
         "status": "ok",

@@ -47,6 +47,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def device_peak_mb() -> dict:
+    """Peak memory of the first accelerator, when its runtime reports one (not on CPU)."""
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return {"device_peak_mb": stats["peak_bytes_in_use"] / 2**20} if "peak_bytes_in_use" in stats else {}
+
+
 def device_info() -> dict:
     """What ran the benchmark: JAX backend and devices, CPU, date."""
     import jax
