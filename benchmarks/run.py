@@ -28,9 +28,13 @@ def cases(mode: str) -> list[tuple[str, dict]]:
         smp = [dict(n=n, d=d, samples=20_000) for n in (200, 1000, 5000) for d in (5, 10)]
         numpy_limit = 10**9
     elif mode == "gpu":
+        # JAX only: the numpy baselines are CPU figures, measured once on the CPU machine with
+        # `python -m benchmarks.run --baseline` and compared against from that file.
         aug = [dict(n=n, d=d, threshold=1e-3, scale=0.1, structure="dag") for n in (1000, 2000, 5000) for d in (6, 10)]
         smp = [dict(n=n, d=d, samples=1_000_000) for n in (1_000, 10_000, 100_000) for d in (5, 20)]
-        numpy_limit = 2_000 * 1_000_000  # numpy baselines only where they finish in minutes
+        return [("augment", {**c, "engine": "jax"}) for c in aug] + [("sample", {**c, "engine": "jax"}) for c in smp]
+    elif mode == "baseline":
+        return [("augment", dict(n=5000, d=10, threshold=1e-3, scale=0.1, structure="dag", engine="numpy"))]
     else:
         aug = [
             dict(n=n, d=d, threshold=t, scale=s, structure="dag")
@@ -45,6 +49,14 @@ def cases(mode: str) -> list[tuple[str, dict]]:
         if c["n"] * c["samples"] <= numpy_limit:
             out.append(("sample", {**c, "engine": "numpy"}))
     return out
+
+
+def _cpu_baselines(out_dir: Path) -> list[dict]:
+    """numpy results measured on the CPU machine (``--baseline``), marked as such."""
+    found = []
+    for path in sorted(out_dir.glob("suite_baseline_*.json")):
+        found += [{**r, "engine": "numpy (CPU baseline)"} for r in json.loads(path.read_text())["results"]]
+    return found
 
 
 def table(results: list[dict]) -> str:
@@ -100,6 +112,7 @@ def main(argv=None) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true")
     mode.add_argument("--gpu", action="store_true")
+    mode.add_argument("--baseline", action="store_true", help="the numpy CPU baseline for the GPU targets")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per (engine, case)")
     parser.add_argument("--out", default=None, help="output folder (default benchmarks/results)")
     parser.add_argument("--replot", default=None, help="redraw the plot of an existing suite JSON and exit")
@@ -110,7 +123,7 @@ def main(argv=None) -> None:
         return
     from benchmarks.timing import device_info, run_isolated
 
-    name = "quick" if args.quick else "gpu" if args.gpu else "full"
+    name = "quick" if args.quick else "gpu" if args.gpu else "baseline" if args.baseline else "full"
     device = device_info()
     out_dir = Path(args.out) if args.out else RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -123,6 +136,8 @@ def main(argv=None) -> None:
         results.append(r)
         print(f"{kind:8s} {case} -> {r.get('status')} {r.get('steady_s', '')}", file=sys.stderr, flush=True)
         stem.with_suffix(".json").write_text(json.dumps({"device": device, "results": results}, indent=1, default=float))
+    if name == "gpu":
+        results += _cpu_baselines(out_dir)
     header = f"Device: {device['device_kind']} ({device['backend']}), {device['cpu_count']} CPUs, jax {device['jax']}, {device['date']}\n\n"
     stem.with_suffix(".md").write_text(header + table(results))
     plot(results, stem.with_suffix(".png"))
