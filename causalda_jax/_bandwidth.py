@@ -31,7 +31,7 @@ def bandwidth_rule(x: np.ndarray, rule: str) -> float:
     Example:
         >>> import numpy as np
         >>> round(bandwidth_rule(np.array([0.0, 1.0, 2.0, 3.0]), "scott"), 4)
-        0.9805
+        0.9784
     """
     n = x.shape[0]
     if rule == "normal_reference":
