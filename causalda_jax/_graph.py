@@ -11,7 +11,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-__all__ = ["CausalGraph", "GraphLike", "as_graph"]
+__all__ = ["CausalGraph", "GraphLike", "as_graph", "cycle_path"]
+
+
+def cycle_path(dag: nx.DiGraph) -> str | None:
+    """One directed cycle of ``dag`` written as ``a -> b -> a``, or None when it is acyclic."""
+    try:
+        cycle = nx.find_cycle(dag)
+    except nx.NetworkXNoCycle:
+        return None
+    return " -> ".join(str(u) for u, _ in cycle) + f" -> {cycle[0][0]}"
 
 
 def _pairs(edges: Iterable[Sequence[Hashable]] | None, kind: str) -> tuple[tuple[Hashable, Hashable], ...]:
@@ -71,12 +80,8 @@ class CausalGraph:
         dag = nx.DiGraph()
         dag.add_nodes_from(nodes)
         dag.add_edges_from(directed)
-        try:
-            cycle = nx.find_cycle(dag)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle is not None:
-            path = " -> ".join(str(u) for u, _ in cycle) + f" -> {cycle[0][0]}"
+        path = cycle_path(dag)
+        if path is not None:
             raise ValueError(f"the directed edges form a cycle: {path}; a causal graph must be acyclic")
         self._nodes = nodes
         self._dag = dag

@@ -10,6 +10,8 @@ from typing import Any, Union
 import networkx as nx
 import numpy as np
 
+from .._graph import cycle_path
+
 __all__ = ["Knowledge"]
 
 Edge = tuple[Hashable, Hashable]
@@ -113,13 +115,8 @@ class Knowledge:
         if against:
             detail = ", ".join(f"{u} (tier {rank[u]}) -> {v} (tier {rank[v]})" for u, v in against)
             raise ValueError(f"required edges point from a later tier to an earlier one: {detail}; fix the tiers or the edges")
-        dag = nx.DiGraph(list(self._required))
-        try:
-            cycle = nx.find_cycle(dag)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle is not None:
-            path = " -> ".join(str(u) for u, _ in cycle) + f" -> {cycle[0][0]}"
+        path = cycle_path(nx.DiGraph(list(self._required)))
+        if path is not None:
             raise ValueError(f"required edges form a cycle: {path}; a causal graph must be acyclic")
         bad = {e: c for e, c in self._confidence.items() if not 0.0 < c <= 1.0}
         if bad:
