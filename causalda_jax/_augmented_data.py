@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._graph import CausalGraph
+from ._tabular import frame_from_rows
 
 __all__ = ["AugmentedData", "merge_index_rows"]
 
@@ -114,11 +115,7 @@ class AugmentedData:
     ) -> "AugmentedData":
         """Merge identical rows and look their values up in the training DataFrame."""
         source, merged = merge_index_rows(values, np.asarray(index_rows), np.asarray(log_weights, dtype=np.float64))
-        frame = pd.DataFrame(
-            {col: train[col].take(source[:, j]).reset_index(drop=True) for j, col in enumerate(train.columns)},
-            columns=train.columns,
-        )
-        return cls(frame, np.exp(merged), merged, source, graph, dict(config))
+        return cls(frame_from_rows(train, source), np.exp(merged), merged, source, graph, dict(config))
 
     def to_frame(self, weight_column: str = "weight") -> pd.DataFrame:
         """The augmented rows with their weights as one more column."""

@@ -29,6 +29,7 @@ from ._graph import GraphLike
 from ._kernels import log_kernel_matrix
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
+from ._tabular import frame_from_rows
 
 __all__ = ["sample", "NoConditionalError"]
 
@@ -580,14 +581,12 @@ def sample(
         row_chunk_size=row_chunk_size,
         devices=devices,
     )
-    columns = {}
-    for j, col in enumerate(data.columns):
-        if noise is not None and not plan.table.is_categorical[j]:
-            base = data[col].to_numpy(np.float64)[index_rows[:, j]]
-            columns[col] = pd.Series(base + smoothing * plan.h[j] * noise[:, j].astype(np.float64), name=col)
-        else:
-            columns[col] = data[col].take(index_rows[:, j]).reset_index(drop=True)
-    frame = pd.DataFrame(columns, columns=data.columns)
+    frame = frame_from_rows(data, index_rows)
+    if noise is not None:
+        for j, col in enumerate(data.columns):
+            if not plan.table.is_categorical[j]:
+                base = data[col].to_numpy(np.float64)[index_rows[:, j]]
+                frame[col] = base + smoothing * plan.h[j] * noise[:, j].astype(np.float64)
     if return_indices:
         return frame, index_rows
     return frame

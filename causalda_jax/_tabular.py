@@ -10,7 +10,7 @@ import pandas as pd
 
 from ._graph import CausalGraph
 
-__all__ = ["Table", "prepare_table"]
+__all__ = ["Table", "frame_from_rows", "prepare_table"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,15 @@ def prepare_table(
             )
         values[:, j] = arr
     return Table(columns=tuple(data.columns), values=values, is_categorical=is_cat)
+
+
+def frame_from_rows(data: pd.DataFrame, index_rows: np.ndarray) -> pd.DataFrame:
+    """Look up ``data``'s values by training-row index, column by column.
+
+    Row ``r`` of the result holds ``data[col].iloc[index_rows[r, j]]`` in column ``j``; names,
+    order, dtypes and categories are those of ``data``.
+    """
+    return pd.DataFrame(
+        {col: data[col].take(index_rows[:, j]).reset_index(drop=True) for j, col in enumerate(data.columns)},
+        columns=data.columns,
+    )
