@@ -17,6 +17,7 @@ from scipy import stats
 
 from causalda_jax import _sample as S
 from causalda_jax._augment import augment
+from causalda_jax._leaves import leaf_boxes, leaf_order
 from causalda_jax._plan import make_plan
 from causalda_jax._sample import NoConditionalError, sample
 from causalda_jax.reference import augment_numpy, log_conditional_weights_numpy
@@ -85,8 +86,11 @@ def admg():
     return df, {"nodes": ["c", "x", "y"], "directed": [["c", "x"]], "bidirected": [["x", "y"]]}
 
 
+@pytest.mark.parametrize("leaf", [2, 128])
 @pytest.mark.parametrize("case", ["chain", "admg"])
-def test_frequencies_match_augment_weights(case, request):
+def test_frequencies_match_augment_weights(case, leaf, request, monkeypatch):
+    """With leaves of 2 rows the two-stage choice (leaf by mass, then row) is exercised."""
+    monkeypatch.setattr(S, "_LEAF", leaf)
     df, graph = request.getfixturevalue(case)
     law, _ = _augment_law(df, graph, engine=augment if case == "chain" else augment_numpy)
     _, idx = sample(df, graph, N_DRAWS, seed=3, return_indices=True)
@@ -96,8 +100,9 @@ def test_frequencies_match_augment_weights(case, request):
     assert _chi2_pvalue(idx, _codes(df), wider) < ALPHA
 
 
-def test_dead_ends_are_redrawn_like_augment_renormalises():
+def test_dead_ends_are_redrawn_like_augment_renormalises(monkeypatch):
     """Compact kernel: some (a, b) pairs have no conditional for y; augment drops them."""
+    monkeypatch.setattr(S, "_LEAF", 4)  # a leaf can have zero mass while another has some
     v = np.arange(6.0)
     df = pd.DataFrame({"a": v, "b": v, "y": v**2})
     graph = {"directed": [["a", "y"], ["b", "y"]]}
@@ -116,7 +121,9 @@ def test_no_conditional_error(monkeypatch):
         sample(df, {"directed": [["a", "y"], ["b", "y"]]}, 4096, seed=0)
 
 
-def test_identical_across_chunks_and_devices(chain):
+@pytest.mark.parametrize("leaf", [2, 128])
+def test_identical_across_chunks_and_devices(chain, leaf, monkeypatch):
+    monkeypatch.setattr(S, "_LEAF", leaf)
     df, graph = chain
     assert len(jax.devices()) == 4, "tests/conftest.py forces 4 host devices"
     base = sample(df, graph, 5000, seed=7, return_indices=True)[1]
@@ -124,6 +131,9 @@ def test_identical_across_chunks_and_devices(chain):
     two = sample(df, graph, 5000, seed=7, return_indices=True, devices=2, chunk_size=3000, row_chunk_size=4)[1]
     np.testing.assert_array_equal(base, one)
     np.testing.assert_array_equal(base, two)
+    near = sample(df, graph, 5000, seed=7, return_indices=True, neighbors=2)[1]
+    near_two = sample(df, graph, 5000, seed=7, return_indices=True, neighbors=2, devices=2, chunk_size=3000)[1]
+    np.testing.assert_array_equal(near, near_two)
 
 
 def test_seed_and_key(chain):
@@ -165,12 +175,15 @@ def test_frame_keeps_columns_dtypes_and_categories():
     assert (df["k"].to_numpy()[idx[:, 2]] == out["k"].to_numpy()).all()
 
 
-def _truncated_law(df, graph, k):
-    """Brute force in float64: each conditional keeps its k largest kernel values (ties: lower row)."""
+def _truncated_law(df, graph, k, leaf):
+    """Brute force in float64: each conditional keeps the rows of its ``⌈k / leaf⌉`` leaves with the
+    largest mass bound (row count × kernel at the box's nearest point; ties: lower leaf)."""
     plan = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
                      bandwidth="normal_reference", bandwidth_scale=1.0, categorical=None)
     x, n, d = plan.table.values, plan.table.n, plan.table.d
+    scaled = S._scaled_values(plan)
     codes = _codes(df)
+    n_keep = -(-k // leaf)
     law = {}
     for rows in itertools.product(range(n), repeat=d):
         logp = 0.0
@@ -179,9 +192,15 @@ def _truncated_law(df, graph, k):
                 logp -= math.log(n)
                 continue
             p = list(pillow)
-            z = np.array([[x[rows[c], c] for c in p]])
-            lk = log_conditional_weights_numpy(z, x[:, p], plan.h[p], plan.table.is_categorical[p], "gaussian")[0]
-            keep = np.argsort(-lk, kind="stable")[:k]
+            z = np.array([x[rows[c], c] for c in p])
+            leaves = np.array_split(leaf_order(scaled[:, p], leaf), range(leaf, n, leaf))
+            bound = []
+            for members in leaves:
+                box = x[np.ix_(members, p)]
+                gap = np.maximum(np.maximum(box.min(axis=0) - z, z - box.max(axis=0)), 0) / plan.h[p]
+                bound.append(math.log(len(members)) - 0.5 * float(gap @ gap))
+            keep = np.concatenate([leaves[i] for i in np.argsort(-np.array(bound), kind="stable")[:n_keep]])
+            lk = log_conditional_weights_numpy(z[None], x[:, p], plan.h[p], plan.table.is_categorical[p], "gaussian")[0]
             if rows[var] not in keep:
                 logp = -math.inf
                 break
@@ -192,29 +211,55 @@ def _truncated_law(df, graph, k):
     return law
 
 
-def test_truncated_sampler_matches_brute_force():
+def test_truncated_sampler_matches_brute_force(monkeypatch):
+    monkeypatch.setattr(S, "_LEAF", 2)
     rng = np.random.default_rng(5)
     df = pd.DataFrame({"x": rng.normal(size=6), "y": rng.normal(size=6), "z": rng.normal(size=6)})
     graph = {"directed": [["x", "y"], ["x", "z"]]}
-    law = _truncated_law(df, graph, k=3)
+    law = _truncated_law(df, graph, k=3, leaf=2)  # 2 of 3 leaves
     assert abs(sum(law.values()) - 1.0) < 1e-12
     _, idx = sample(df, graph, N_DRAWS, seed=8, neighbors=3, return_indices=True)
     assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
     exact, _ = _augment_law(df, graph)
     assert _chi2_pvalue(idx, _codes(df), exact) < ALPHA  # power: truncation is visible
-    # Same noise as the exact sampler: where the exact choice is among the k nearest, it is kept.
+    # Same noise as the exact sampler: where the exact choice's leaf is a candidate, it is kept.
     _, full = sample(df, graph, N_DRAWS, seed=8, return_indices=True)
     np.testing.assert_array_equal(idx[:, 0], full[:, 0])
-    x = df["x"].to_numpy()
-    h = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
-                  bandwidth="normal_reference", bandwidth_scale=1.0, categorical=None).h[0]
-    dist = np.abs(x[full[:, 0], None] - x[None, :]) / h
-    rank = np.argsort(np.argsort(dist, axis=1, kind="stable"), axis=1, kind="stable")
-    for j in (1, 2):
-        inside = rank[np.arange(len(full)), full[:, j]] < 3
-        assert inside.mean() > 0.5
-        np.testing.assert_array_equal(idx[inside, j], full[inside, j])
-        assert (idx[~inside, j] != full[~inside, j]).all()
+    changed = (idx[:, 1:] != full[:, 1:]).mean()
+    assert 0.01 < changed < 0.5
+
+
+def test_leaf_order_is_a_kd_tree():
+    """Blocks of ``leaf`` rows, all full but the last; every split separates its halves along one axis."""
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(1000, 3)) * [1.0, 10.0, 0.1]
+    leaf = 32
+    order = leaf_order(points, leaf)
+    assert sorted(order.tolist()) == list(range(1000))
+
+    def check(lo, hi):
+        size = hi - lo
+        if size <= leaf:
+            return
+        left = leaf * ((-(-size // leaf) + 1) // 2)
+        coords = points[order[lo:hi]]
+        axis = np.argmax(coords.max(axis=0) - coords.min(axis=0))
+        assert coords[:left, axis].max() <= coords[left:, axis].min()
+        check(lo, lo + left)
+        check(lo + left, hi)
+
+    check(0, 1000)
+    # Boxes against brute force, the short last leaf and the padding included.
+    padded = np.zeros((33 * leaf, 3))
+    padded[:1000] = points[order]
+    lo, hi = leaf_boxes(padded, 1000, leaf)
+    assert lo.shape == hi.shape == (33, 3)
+    for i in range(32):
+        members = points[order[i * leaf : (i + 1) * leaf]]
+        np.testing.assert_array_equal(lo[i], members.min(axis=0))
+        np.testing.assert_array_equal(hi[i], members.max(axis=0))
+    assert (lo[32] == np.inf).all() and (hi[32] == -np.inf).all()  # no real row: an empty box
+    np.testing.assert_array_equal(leaf_order(np.zeros((5, 0)), 2), np.arange(5))
 
 
 def test_smoothing_noise_and_conditioning():
