@@ -137,7 +137,7 @@ def main(argv=None) -> None:
         print(f"{kind:8s} {case} -> {r.get('status')} {r.get('steady_s', '')}", file=sys.stderr, flush=True)
         stem.with_suffix(".json").write_text(json.dumps({"device": device, "results": results}, indent=1, default=float))
     if name == "gpu":
-        results += _cpu_baselines(out_dir)
+        results += _cpu_baselines(RESULTS)
     header = f"Device: {device['device_kind']} ({device['backend']}), {device['cpu_count']} CPUs, jax {device['jax']}, {device['date']}\n\n"
     stem.with_suffix(".md").write_text(header + table(results))
     plot(results, stem.with_suffix(".png"))

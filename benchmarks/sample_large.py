@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="n=100,000, d=20, 1,000,000 samples, truncated and exact")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per case")
+    parser.add_argument("--out", default=None, help="output folder (default benchmarks/results)")
     args = parser.parse_args()
     if args.case:
         print(json.dumps(run_case(json.loads(args.case)), default=str))
@@ -184,8 +185,8 @@ def main() -> None:
     if args.full:
         name, tv = "sample_full", {}
         cases = [
-            {"n": 100_000, "d": 20, "samples": TARGET_SAMPLES, "neighbors": 256},
             {"n": 100_000, "d": 20, "samples": TARGET_SAMPLES},
+            {"n": 100_000, "d": 20, "samples": TARGET_SAMPLES, "neighbors": 256},
         ]
     elif args.quick:
         name, tv = "sample_quick", dict(n=2000, samples=4000, ks=(128, 512), taus=(1.0, 0.1))
@@ -213,8 +214,9 @@ def main() -> None:
             r["speedup_vs_exact"] = r["samples_per_s"] / base["samples_per_s"]
     print("measuring truncation error ...", file=sys.stderr, flush=True)
     report = {"device": device_info(), "cases": results, "truncation_error": truncation_error(**tv)}
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    out_dir = Path(args.out) if args.out else RESULTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.json"
     path.write_text(json.dumps(report, indent=2, default=str))
     print(f"wrote {path}", file=sys.stderr)
 
