@@ -18,6 +18,9 @@ def _register() -> None:
     from ._cli_augment import augment_command
 
     app.command("augment")(augment_command)
+    from ._cli_sample import sample_command
+
+    app.command("sample")(sample_command)
     from .discovery._cli import discover_command
 
     app.command("discover")(discover_command)

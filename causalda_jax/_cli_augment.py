@@ -28,6 +28,27 @@ def read_table(path: Path):
     raise typer.BadParameter(f"cannot read {path}: use a .csv or .parquet file")
 
 
+def read_graph(path: Path) -> CausalGraph:
+    """Read a graph JSON file, reported as a bad ``--graph`` option when it is not one."""
+    try:
+        return CausalGraph.from_json(path)
+    except (ValueError, FileNotFoundError) as e:
+        raise typer.BadParameter(str(e), param_hint="--graph") from None
+
+
+def parse_bandwidth(text: str) -> float | str:
+    """A bandwidth option: a number, or the name of a rule."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_columns(text: str | None) -> list[str] | None:
+    """A comma-separated column list option."""
+    return [c.strip() for c in text.split(",")] if text else None
+
+
 def augment_command(
     data: Path = typer.Argument(..., help="Training data: .csv or .parquet, one column per graph node."),
     graph: Path = typer.Option(..., "--graph", "-g", help='Graph JSON: {"nodes", "directed", "bidirected"}.'),
@@ -43,15 +64,7 @@ def augment_command(
     """Enumerate the weighted augmented data set of DATA under GRAPH (ADMG-DA)."""
     console = Console(stderr=True)
     frame = read_table(data)
-    try:
-        causal_graph = CausalGraph.from_json(graph)
-    except (ValueError, FileNotFoundError) as e:
-        raise typer.BadParameter(str(e), param_hint="--graph") from None
-    try:
-        bw = float(bandwidth)
-    except ValueError:
-        bw = bandwidth
-    columns = [c.strip() for c in categorical.split(",")] if categorical else None
+    causal_graph = read_graph(graph)
     start = time.perf_counter()
     try:
         result = augment(
@@ -60,9 +73,9 @@ def augment_command(
             threshold=threshold,
             normalize_threshold=normalize_threshold,
             kernel=kernel,
-            bandwidth=bw,
+            bandwidth=parse_bandwidth(bandwidth),
             bandwidth_scale=bandwidth_scale,
-            categorical=columns,
+            categorical=parse_columns(categorical),
             max_rows=max_rows,
             progress=True,
         )

@@ -39,3 +39,30 @@ def test_augment_cli_reports_bad_input(tmp_path):
     result = runner.invoke(app, ["augment", str(tmp_path / "missing.csv"), "-g", str(tmp_path / "g.json"),
                                  "-o", str(tmp_path / "o.parquet")])
     assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_sample_cli_writes_what_the_library_draws(tmp_path):
+    from causalda_jax import sample
+
+    df, g = _files(tmp_path)
+    out = tmp_path / "s.parquet"
+    result = runner.invoke(app, ["sample", str(tmp_path / "d.csv"), "-g", str(tmp_path / "g.json"),
+                                 "-o", str(out), "-n", "500", "--seed", "3", "--bandwidth-scale", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "sampled rows" in result.output
+    expected = sample(pd.read_csv(tmp_path / "d.csv"), g, 500, seed=3, bandwidth_scale=0.5)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
+
+
+def test_sample_cli_reports_bad_input(tmp_path):
+    df, g = _files(tmp_path)
+    args = ["sample", str(tmp_path / "d.csv"), "-g", str(tmp_path / "g.json")]
+    for extra, message in [
+        (["-o", str(tmp_path / "s.parquet"), "-n", "0"], "n_samples must be a positive integer"),
+        (["-o", str(tmp_path / "s.txt"), "-n", "5"], "use .parquet or .csv"),
+        (["-o", str(tmp_path / "s.csv"), "-n", "5", "--kernel", "box"], "unknown kernel 'box'"),
+    ]:
+        result = runner.invoke(app, [*args, *extra])
+        # Rich wraps long lines: compare with the whitespace collapsed.
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "s.csv").exists() and not (tmp_path / "s.txt").exists()
