@@ -195,21 +195,6 @@ def _leaf_bounds(z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Arra
     return total
 
 
-def _top_indices(score: Float[Array, "b l"], k: int, index: Int[Array, " l"]) -> Int[Array, "b k"]:
-    """Indices of the ``k`` largest scores per row, ties to the lower index, as ``lax.top_k``.
-
-    For a few candidates, ``k`` passes of argmax: XLA's CPU ``top_k`` sorts every row.
-    """
-    if k > 8:
-        return jax.lax.top_k(score, k)[1]
-    picks = []
-    for _ in range(k):
-        pick = jnp.argmax(score, axis=1).astype(jnp.int32)
-        picks.append(pick)
-        score = jnp.where(index[None, :] == pick[:, None], -jnp.inf, score)
-    return jnp.stack(picks, axis=1)
-
-
 def _choose_leaf_truncated(k_leaf, s, z, xs, lo, hi, hp, cp, n_rows, *, kernel: str, leaf: int, n_leaves: int):
     """Gumbel-max over the ``n_leaves`` leaves with the largest mass bound: (leaf, has_conditional).
 
@@ -220,7 +205,7 @@ def _choose_leaf_truncated(k_leaf, s, z, xs, lo, hi, hp, cp, n_rows, *, kernel: 
     ids_all = jnp.arange(lo.shape[0], dtype=jnp.int32)
     count = jnp.clip(n_rows - ids_all * leaf, 0, leaf).astype(jnp.float32)
     bound = _leaf_bounds(z, lo, hi, hp, cp, kernel) + jnp.log(count)
-    ids = _top_indices(bound, n_leaves, ids_all)
+    _, ids = jax.lax.top_k(bound, n_leaves)  # ties to the lower leaf
     pos = (ids[:, :, None] * leaf + jnp.arange(leaf, dtype=jnp.int32)).reshape(ids.shape[0], -1)
     log_k = jnp.where(pos < n_rows, _row_log_kernel(z, xs[pos], hp, cp, kernel), -jnp.inf)
     score = _leaf_log_mass(log_k, leaf) + _gumbel(k_leaf, s, ids)
