@@ -195,10 +195,13 @@ def _truncated_law(df, graph, k, leaf):
             z = np.array([x[rows[c], c] for c in p])
             leaves = np.array_split(leaf_order(scaled[:, p], leaf), range(leaf, n, leaf))
             bound = []
+            cat = plan.table.is_categorical[p]
             for members in leaves:
                 box = x[np.ix_(members, p)]
                 gap = np.maximum(np.maximum(box.min(axis=0) - z, z - box.max(axis=0)), 0) / plan.h[p]
-                bound.append(math.log(len(members)) - 0.5 * float(gap @ gap))
+                # A categorical value outside the leaf's range matches none of its rows.
+                bound.append(-math.inf if (gap[cat] > 0).any() else
+                             math.log(len(members)) - 0.5 * float(gap[~cat] @ gap[~cat]))
             keep = np.concatenate([leaves[i] for i in np.argsort(-np.array(bound), kind="stable")[:n_keep]])
             lk = log_conditional_weights_numpy(z[None], x[:, p], plan.h[p], plan.table.is_categorical[p], "gaussian")[0]
             if rows[var] not in keep:
@@ -227,6 +230,18 @@ def test_truncated_sampler_matches_brute_force(monkeypatch):
     np.testing.assert_array_equal(idx[:, 0], full[:, 0])
     changed = (idx[:, 1:] != full[:, 1:]).mean()
     assert 0.01 < changed < 0.5
+
+
+def test_truncated_sampler_with_a_categorical_pillow(admg, monkeypatch):
+    """The pillow of y is {x, c}: a leaf whose c-range misses the sample's c has no mass."""
+    monkeypatch.setattr(S, "_LEAF", 2)
+    df, graph = admg
+    law = _truncated_law(df, graph, k=2, leaf=2)  # 1 of 3 leaves
+    assert abs(sum(law.values()) - 1.0) < 1e-12
+    _, idx = sample(df, graph, N_DRAWS, seed=12, neighbors=2, return_indices=True)
+    assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
+    exact, _ = _augment_law(df, graph)
+    assert _chi2_pvalue(idx, _codes(df), exact) < ALPHA  # power
 
 
 def test_leaf_order_is_a_kd_tree():
