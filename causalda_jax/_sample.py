@@ -47,7 +47,8 @@ __all__ = ["sample", "NoConditionalError"]
 # Default block sizes (samples per device per chunk, training rows per block).
 _SAMPLE_BLOCK = {"cpu": 1024, "other": 32768}
 _ROW_BLOCK = {"cpu": 2048, "other": 4096}
-# Training rows per leaf: a conditional draw picks a leaf by its kernel mass, then a row in it.
+# Training rows per leaf (even: rows are hashed in pairs): a conditional draw picks a leaf by
+# its kernel mass, then a row in it.
 _LEAF = 128
 # Redraw rounds for samples that reach a variable with no kernel conditional.
 _MAX_ROUNDS = 100
@@ -129,16 +130,33 @@ def _gumbel(k: Int[Array, " 2"], s: Int[Array, " b"], m: Int[Array, "b t"]) -> F
     return _gumbel_from_bits(_hash_pairs(k[0], k[1], s[:, None], m.astype(jnp.uint32))[0])
 
 
-def _gumbel_rows(k: Int[Array, " 2"], s: Int[Array, " b"], pos: Int[Array, "b t"]) -> Float[Array, "b t"]:
-    """Gumbel noise of leaf-order positions ``pos``: word ``p % 2`` of the hash of ``(s, p // 2)``.
+def _materialized(make, like, trips):
+    """``make()``, computed into a buffer of its own rather than fused into its consumer.
 
-    ``pos`` holds runs of consecutive positions starting at even ones (whole leaves), so the two
-    words of one cipher call are used by neighbouring columns and each call is made once.
+    XLA's CPU backend fuses the hash into the reduction that consumes it, as one loop that it
+    does not vectorise (~7x slower). The value of a loop whose trip count is traced (``trips``
+    is 1 at run time) must be materialised.
     """
-    b, t = pos.shape
-    pairs = pos.reshape(b, t // 2, 2)[..., 0].astype(jnp.uint32) // 2
-    y0, y1 = _hash_pairs(k[0], k[1], s[:, None], pairs)
-    return _gumbel_from_bits(jnp.stack([y0, y1], axis=-1).reshape(b, t))
+    return jax.lax.fori_loop(0, trips, lambda i, carry: make(), like)
+
+
+def _choose_pairs(k_row, s, log_k_even, log_k_odd, m, n_rows):
+    """Gumbel-max over rows ``2m`` and ``2m + 1`` given their ``log K``: (best score, position).
+
+    The two words of the hash of ``(s, m)`` go to the even and the odd row: one cipher call per
+    two rows, scored as two aligned arrays.
+    """
+    m = jnp.broadcast_to(m, log_k_even.shape)
+
+    def noise():
+        y0, y1 = _hash_pairs(k_row[0], k_row[1], s[:, None], m.astype(jnp.uint32))
+        return _gumbel_from_bits(y0), _gumbel_from_bits(y1)
+
+    zeros = jnp.zeros(m.shape, jnp.float32)
+    g0, g1 = _materialized(noise, (zeros, zeros), jnp.minimum(n_rows, 1))
+    even = _max_argmax(log_k_even + g0, 2 * m)
+    odd = _max_argmax(log_k_odd + g1, 2 * m + 1)
+    return _merge(*even, *odd)
 
 
 def _leaf_log_mass(log_k: Float[Array, "b t"], leaf: int) -> Float[Array, "b l"]:
@@ -153,10 +171,13 @@ def _row_log_kernel(z: Float[Array, "b c"], xg: Float[Array, "b t c"], h, is_cat
 
 def _choose_in_leaf(k_row, s, z, xs, leaf_id, hp, cp, n_rows, *, kernel: str, leaf: int):
     """Gumbel-max among the rows of leaf ``leaf_id`` of each sample: a leaf-order position."""
-    pos = leaf_id[:, None] * leaf + jnp.arange(leaf, dtype=jnp.int32)
-    log_k = jnp.where(pos < n_rows, _row_log_kernel(z, xs[pos], hp, cp, kernel), -jnp.inf)
-    pick = jnp.argmax(log_k + _gumbel_rows(k_row, s, pos), axis=1)
-    return leaf_id * leaf + pick.astype(jnp.int32)
+    even = leaf_id[:, None] * leaf + 2 * jnp.arange(leaf // 2, dtype=jnp.int32)
+
+    def log_k(pos):
+        return jnp.where(pos < n_rows, _row_log_kernel(z, xs[pos], hp, cp, kernel), -jnp.inf)
+
+    _, pos = _choose_pairs(k_row, s, log_k(even), log_k(even + 1), even // 2, n_rows)
+    return pos
 
 
 def _choose_leaf_exact(k_leaf, s, z, xs, hp, cp, n_rows, *, kernel: str, row_block: int, leaf: int):
@@ -299,6 +320,17 @@ def _draw_block(
             return root_pick[:, j], jnp.ones(b, bool)
 
         def child():
+            if xs.shape[0] == leaf:
+                # One leaf holds every row: the leaf choice is certain, so only the row is drawn
+                # (the same noise as the two-stage draw, without the gather).
+                m = jnp.arange(leaf // 2, dtype=jnp.int32)
+
+                def log_k(w):
+                    valid = 2 * m + w < n_rows
+                    return jnp.where(valid, _log_kernel(z, xs[w::2], hp, cp, kernel), -jnp.inf)
+
+                best, pos = _choose_pairs(k_row, s, log_k(0), log_k(1), m, n_rows)
+                return perm[pos], best > -jnp.inf
             if n_leaves is None:
                 leaf_id, ok = _choose_leaf_exact(
                     k_leaf, s, z, xs, hp, cp, n_rows, kernel=kernel, row_block=row_block, leaf=leaf

@@ -129,8 +129,11 @@ def test_identical_across_chunks_and_devices(chain, leaf, monkeypatch):
     base = sample(df, graph, 5000, seed=7, return_indices=True)[1]
     one = sample(df, graph, 5000, seed=7, return_indices=True, devices=1, chunk_size=1000, row_chunk_size=2)[1]
     two = sample(df, graph, 5000, seed=7, return_indices=True, devices=2, chunk_size=3000, row_chunk_size=4)[1]
+    # With 128-row leaves, the default is one leaf (the row drawn directly); 256 rows make two.
+    wide = sample(df, graph, 5000, seed=7, return_indices=True, row_chunk_size=256)[1]
     np.testing.assert_array_equal(base, one)
     np.testing.assert_array_equal(base, two)
+    np.testing.assert_array_equal(base, wide)
     near = sample(df, graph, 5000, seed=7, return_indices=True, neighbors=2)[1]
     near_two = sample(df, graph, 5000, seed=7, return_indices=True, neighbors=2, devices=2, chunk_size=3000)[1]
     np.testing.assert_array_equal(near, near_two)
