@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -49,6 +49,20 @@ def parse_columns(text: str | None) -> list[str] | None:
     return [c.strip() for c in text.split(",")] if text else None
 
 
+def fail(console: Console, message: str) -> NoReturn:
+    """Report a user error on ``console`` and exit with status 2."""
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+def print_summary(title: str, items: list[tuple[str, str]]) -> None:
+    """A two-column table of what a command did, on standard output."""
+    summary = RichTable(title=title, show_header=False)
+    for label, value in items:
+        summary.add_row(label, value)
+    Console().print(summary)
+
+
 def augment_command(
     data: Path = typer.Argument(..., help="Training data: .csv or .parquet, one column per graph node."),
     graph: Path = typer.Option(..., "--graph", "-g", help='Graph JSON: {"nodes", "directed", "bidirected"}.'),
@@ -80,8 +94,7 @@ def augment_command(
             progress=True,
         )
     except (ValueError, TypeError, AugmentationOverflowError) as e:
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(code=2) from None
+        fail(console, str(e))
     elapsed = time.perf_counter() - start
     suffix = output.suffix.lower()
     if suffix == ".csv":
@@ -89,10 +102,8 @@ def augment_command(
     elif suffix in (".parquet", ".npz"):
         result.save(output)
     else:
-        console.print(f"[red]error:[/red] cannot write {output}: use .parquet, .npz or .csv")
-        raise typer.Exit(code=2)
-    summary = RichTable(title="causal data augmentation", show_header=False)
-    for label, value in [
+        fail(console, f"cannot write {output}: use .parquet, .npz or .csv")
+    print_summary("causal data augmentation", [
         ("training rows", f"{len(frame):,}"),
         ("augmented rows", f"{len(result):,}"),
         ("mass kept", f"{result.mass:.6f}"),
@@ -100,6 +111,4 @@ def augment_command(
         ("θ_eff", f"{result.config['threshold_eff']:.3g}"),
         ("time", f"{elapsed:.2f} s"),
         ("written to", str(output)),
-    ]:
-        summary.add_row(label, value)
-    Console().print(summary)
+    ])

@@ -8,9 +8,8 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
-from ._cli_augment import parse_bandwidth, parse_columns, read_graph, read_table
+from ._cli_augment import fail, parse_bandwidth, parse_columns, print_summary, read_graph, read_table
 from ._sample import NoConditionalError, sample
 
 
@@ -34,8 +33,7 @@ def sample_command(
     causal_graph = read_graph(graph)
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
-        console.print(f"[red]error:[/red] cannot write {output}: use .parquet or .csv")
-        raise typer.Exit(code=2)
+        fail(console, f"cannot write {output}: use .parquet or .csv")
     start = time.perf_counter()
     try:
         rows = sample(
@@ -52,20 +50,16 @@ def sample_command(
             devices=devices,
         )
     except (ValueError, TypeError, NoConditionalError) as e:
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(code=2) from None
+        fail(console, str(e))
     elapsed = time.perf_counter() - start
     if suffix == ".csv":
         rows.to_csv(output, index=False)
     else:
         rows.to_parquet(output, index=False)
-    summary = RichTable(title="causal data sampling", show_header=False)
-    for label, value in [
+    print_summary("causal data sampling", [
         ("training rows", f"{len(frame):,}"),
         ("sampled rows", f"{len(rows):,}"),
         ("mode", "exact" if neighbors is None else f"truncated (neighbors={neighbors})"),
         ("time", f"{elapsed:.2f} s"),
         ("written to", str(output)),
-    ]:
-        summary.add_row(label, value)
-    Console().print(summary)
+    ])

@@ -243,9 +243,7 @@ def use_sorted(pillow: tuple, n: int, rows: int) -> bool:
 def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows):
     """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
     if use_sorted(pillow, x.shape[0], rows):
-        return _expand_sorted(
-            x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold, kernel=kernel
-        )
-    return _expand_scored(
-        x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold, kernel=kernel, chunk=chunk
-    )
+        step = partial(_expand_sorted, kernel=kernel)
+    else:
+        step = partial(_expand_scored, kernel=kernel, chunk=chunk)
+    return step(x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold)

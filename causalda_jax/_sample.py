@@ -36,7 +36,7 @@ from jax.sharding import PartitionSpec
 
 from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
 from ._graph import GraphLike
-from ._kernels import _log_profile, log_kernel_matrix
+from ._kernels import log_kernel_matrix
 from ._leaves import leaf_boxes, leaf_order
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
@@ -95,15 +95,6 @@ def _gumbel_from_bits(bits: Int[Array, "..."]) -> Float[Array, "..."]:
     v = (bits.astype(jnp.float32) + 0.5) * jnp.float32(2.0**-32)
     v = jnp.minimum(v, jnp.float32(1.0 - 2.0**-24))
     return -jnp.log(-jnp.log1p(-v))
-
-
-def _log_kernel(z: Float[Array, "b c"], x: Float[Array, "t c"], h, is_cat, kernel: str) -> Float[Array, "b t"]:
-    """``log K`` as a sum of one-column kernel matrices: 2-D arrays only, which XLA fuses and
-    vectorises, where the ``(b, t, c)`` difference array of a single call would be materialised."""
-    return sum(
-        log_kernel_matrix(z[:, c : c + 1], x[:, c : c + 1], h[c : c + 1], is_cat[c : c + 1], kernel)
-        for c in range(z.shape[1])
-    )
 
 
 def _max_argmax(score: Float[Array, "b t"], index: Int[Array, "b t"]) -> tuple[Float[Array, " b"], Int[Array, " b"]]:
@@ -170,14 +161,24 @@ def _row_log_kernel(z: Float[Array, "b c"], xg: Float[Array, "b t c"], h, is_cat
 
 
 def _choose_in_leaf(k_row, s, z, xs, leaf_id, hp, cp, n_rows, *, kernel: str, leaf: int):
-    """Gumbel-max among the rows of leaf ``leaf_id`` of each sample: a leaf-order position."""
-    even = leaf_id[:, None] * leaf + 2 * jnp.arange(leaf // 2, dtype=jnp.int32)
+    """Gumbel-max among the rows of leaf ``leaf_id`` of each sample: (best score, leaf-order position).
 
-    def log_k(pos):
-        return jnp.where(pos < n_rows, _row_log_kernel(z, xs[pos], hp, cp, kernel), -jnp.inf)
+    ``leaf_id=None`` when one leaf holds every row: its rows are then the same for every sample
+    and are sliced rather than gathered.
+    """
+    if leaf_id is None:
+        even = 2 * jnp.arange(leaf // 2, dtype=jnp.int32)
 
-    _, pos = _choose_pairs(k_row, s, log_k(even), log_k(even + 1), even // 2, n_rows)
-    return pos
+        def log_k(pos):
+            return jnp.where(pos < n_rows, log_kernel_matrix(z, xs[pos], hp, cp, kernel), -jnp.inf)
+
+    else:
+        even = leaf_id[:, None] * leaf + 2 * jnp.arange(leaf // 2, dtype=jnp.int32)
+
+        def log_k(pos):
+            return jnp.where(pos < n_rows, _row_log_kernel(z, xs[pos], hp, cp, kernel), -jnp.inf)
+
+    return _choose_pairs(k_row, s, log_k(even), log_k(even + 1), even // 2, n_rows)
 
 
 def _choose_leaf_exact(k_leaf, s, z, xs, hp, cp, n_rows, *, kernel: str, row_block: int, leaf: int):
@@ -194,7 +195,7 @@ def _choose_leaf_exact(k_leaf, s, z, xs, hp, cp, n_rows, *, kernel: str, row_blo
         best, arg = carry
         xb = jax.lax.dynamic_slice_in_dim(xs, i * row_block, row_block)
         pos = i * row_block + jnp.arange(row_block, dtype=jnp.int32)
-        log_k = jnp.where(pos < n_rows, _log_kernel(z, xb, hp, cp, kernel), -jnp.inf)
+        log_k = jnp.where(pos < n_rows, log_kernel_matrix(z, xb, hp, cp, kernel), -jnp.inf)
         ids = i * per_block + jax.lax.broadcasted_iota(jnp.int32, (b, per_block), 1)
         score = _leaf_log_mass(log_k, leaf) + _gumbel(k_leaf, s, ids)
         return _merge(best, arg, *_max_argmax(score, ids))
@@ -207,13 +208,12 @@ def _choose_leaf_exact(k_leaf, s, z, xs, hp, cp, n_rows, *, kernel: str, row_blo
 
 
 def _leaf_bounds(z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Array, "l c"], hp, cp, kernel: str):
-    """An upper bound of ``log K`` over each leaf's box: the kernel at the box's nearest point."""
-    total = jnp.zeros((z.shape[0], lo.shape[0]), jnp.float32)
-    for c in range(z.shape[1]):
-        gap = jnp.maximum(jnp.maximum(lo[None, :, c] - z[:, c, None], z[:, c, None] - hi[None, :, c]), 0.0)
-        continuous = _log_profile(gap / hp[c], kernel)
-        total = total + jnp.where(cp[c], jnp.where(gap == 0, 0.0, -jnp.inf), continuous)
-    return total
+    """An upper bound of ``log K`` over each leaf's box: the kernel at the box's nearest point.
+
+    An empty box (``lo = +inf``, ``hi = -inf``) has its nearest point at infinity: ``-inf``.
+    """
+    nearest = jnp.minimum(jnp.maximum(z[:, None, :], lo[None]), hi[None])
+    return _row_log_kernel(z, nearest, hp, cp, kernel)
 
 
 def _choose_leaf_truncated(k_leaf, s, z, xs, lo, hi, hp, cp, n_rows, *, kernel: str, leaf: int, n_leaves: int):
@@ -321,15 +321,9 @@ def _draw_block(
 
         def child():
             if xs.shape[0] == leaf:
-                # One leaf holds every row: the leaf choice is certain, so only the row is drawn
-                # (the same noise as the two-stage draw, without the gather).
-                m = jnp.arange(leaf // 2, dtype=jnp.int32)
-
-                def log_k(w):
-                    valid = 2 * m + w < n_rows
-                    return jnp.where(valid, _log_kernel(z, xs[w::2], hp, cp, kernel), -jnp.inf)
-
-                best, pos = _choose_pairs(k_row, s, log_k(0), log_k(1), m, n_rows)
+                # One leaf holds every row: its choice is certain, only the row is drawn (the
+                # same noise as the two-stage draw).
+                best, pos = _choose_in_leaf(k_row, s, z, xs, None, hp, cp, n_rows, kernel=kernel, leaf=leaf)
                 return perm[pos], best > -jnp.inf
             if n_leaves is None:
                 leaf_id, ok = _choose_leaf_exact(
@@ -339,7 +333,7 @@ def _draw_block(
                 leaf_id, ok = _choose_leaf_truncated(
                     k_leaf, s, z, xs, lo, hi, hp, cp, n_rows, kernel=kernel, leaf=leaf, n_leaves=n_leaves
                 )
-            pos = _choose_in_leaf(k_row, s, z, xs, leaf_id, hp, cp, n_rows, kernel=kernel, leaf=leaf)
+            _, pos = _choose_in_leaf(k_row, s, z, xs, leaf_id, hp, cp, n_rows, kernel=kernel, leaf=leaf)
             return perm[pos], ok
 
         pick, ok = jax.lax.cond(is_root, root, child)
