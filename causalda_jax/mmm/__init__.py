@@ -8,6 +8,12 @@ from ._budget import project_to_budget as project_to_budget
 from ._config import MMMConfig as MMMConfig
 from ._config import load_config as load_config
 from ._data import feature_table as feature_table
+from ._diagnostics import Diagnostics as Diagnostics
+from ._diagnostics import RobustFit as RobustFit
+from ._diagnostics import diagnostics as diagnostics
+from ._diagnostics import robust_wls as robust_wls
+from ._diagnostics import variance_inflation as variance_inflation
+from ._diagnostics import weighted_correlation as weighted_correlation
 from ._data import validate_weekly as validate_weekly
 from ._kpis import MMMResults as MMMResults
 from ._kpis import ResponseModel as ResponseModel
@@ -28,10 +34,12 @@ from ._workflow import run_workflow as run_workflow
 
 __all__ = [
     "BudgetResult",
+    "Diagnostics",
     "MMMConfig",
     "MMMResults",
     "MarketingMixModel",
     "ResponseModel",
+    "RobustFit",
     "SimulatedMMM",
     "allocate_gradient",
     "allocate_search",
@@ -39,6 +47,7 @@ __all__ = [
     "compare_with_truth",
     "default_knowledge",
     "delayed_adstock",
+    "diagnostics",
     "expert_graph",
     "feature_table",
     "fit_geometric_decay",
@@ -49,7 +58,10 @@ __all__ = [
     "logistic_saturation",
     "make_regressor",
     "project_to_budget",
+    "robust_wls",
     "run_workflow",
     "simulate",
     "validate_weekly",
+    "variance_inflation",
+    "weighted_correlation",
 ]

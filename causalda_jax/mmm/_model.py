@@ -118,12 +118,13 @@ class MarketingMixModel:
         variants = ["augmented", "observed"] if cfg.augmentation != "none" else ["observed"]
         self.models_: dict[str, ResponseModel] = {}
         self.boot_: dict[str, list[ResponseModel]] = {v: [] for v in variants}
-        self.augmented_rows_ = None
+        self.augmented_rows_ = self.augmented_weights_ = None
         for v in variants:
             table, weights, label = self._augment(self.features_, v, cfg.seed)
             if v == "augmented":
                 self.augmentation_used_ = label
                 self.augmented_rows_ = table.iloc[len(self.features_):].reset_index(drop=True)
+                self.augmented_weights_ = weights[len(self.features_):]
                 say(f"augmentation: {label}; {len(table) - len(self.features_)} augmented rows")
             self.models_[v] = self._fit_system(table, weights, cfg.seed)
         if cfg.augmentation == "none":
