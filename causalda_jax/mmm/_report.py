@@ -226,6 +226,30 @@ def plot_fit(results, folder: str) -> str:
     return _save(fig, folder, "fit.png")
 
 
+def plot_correlations(correlation: Mapping[str, pd.DataFrame], folder: str) -> str:
+    """Weighted correlation matrices side by side (observed, augmented) on one colour scale."""
+    plt = _plt()
+    names = list(correlation)
+    d = len(next(iter(correlation.values())))
+    size = min(6.5, 1.2 + 0.5 * d)
+    fig, axes = plt.subplots(1, len(names), figsize=(size * len(names) + 0.8, size), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        c = correlation[name]
+        im = ax.imshow(c.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_xticks(range(d), c.columns, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(d), c.index, fontsize=8)
+        if d <= 14:
+            for i in range(d):
+                for j in range(d):
+                    v = c.iat[i, j]
+                    if np.isfinite(v):
+                        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6,
+                                color="white" if abs(v) > 0.6 else "black")
+        ax.set_title(f"{name} rows")
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="weighted correlation")
+    return _save(fig, folder, "correlation.png")
+
+
 def write_charts(folder: str, **parts) -> dict[str, str]:
     """Draw every chart whose inputs are given; returns ``{name: path}``."""
     os.makedirs(folder, exist_ok=True)
@@ -247,6 +271,8 @@ def write_charts(folder: str, **parts) -> dict[str, str]:
         out["pairs"] = plot_pairs(parts["observed"], parts.get("augmented"), parts["pairs"], folder)
     if parts.get("budget") is not None:
         out["budget"] = plot_budget(parts["budget"], folder)
+    if parts.get("correlation"):
+        out["correlation"] = plot_correlations(parts["correlation"], folder)
     return out
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import MMMConfig
+from ._diagnostics import Diagnostics, diagnostics
 from ._model import MarketingMixModel
 
 __all__ = ["run_workflow", "true_response_curves"]
@@ -69,8 +70,12 @@ def run_workflow(
     budget = mmm.optimize_budget(truth=truth)
     timings["budget_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
+    say("robustness diagnostics (VIF, correlations, robust regressions)")
+    diag = diagnostics(mmm)
+    timings["diagnostics_s"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
     say("writing tables, charts and report")
-    paths = results.to_csv(out)
+    paths = results.to_csv(out) + diag.to_csv(out)
     budget.table.to_csv(os.path.join(out, "budget.csv"), index=False)
     mmm.graph_.to_json(os.path.join(out, "graph.json"))
     if mmm.augmented_rows_ is not None:
@@ -97,8 +102,9 @@ def run_workflow(
     charts = rp.write_charts(
         out, results=results, truth=truth, graph=mmm.graph_, tiers=tiers, variant=mmm.main_variant,
         true_curves=true_curves, pairs=pairs[:6], observed=mmm.features_, augmented=mmm.augmented_rows_, budget=budget,
+        correlation=diag.correlation,
     )
-    sections = _sections(mmm, results, budget, truth)
+    sections = _sections(mmm, results, budget, truth, diag)
     html_path = rp.write_html(out, title, sections, charts)
     timings["report_s"] = time.perf_counter() - t1
     timings["total_s"] = time.perf_counter() - t0
@@ -122,10 +128,10 @@ def run_workflow(
         )
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2, default=lambda o: float(o) if isinstance(o, np.floating) else str(o))
-    return {**summary, "model": mmm, "results": results, "budget": budget}
+    return {**summary, "model": mmm, "results": results, "budget": budget, "diagnostics": diag}
 
 
-def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str, str]]:
+def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics) -> list[tuple[str, str]]:
     from ._report import table_html
 
     cfg = mmm.config
@@ -151,6 +157,7 @@ def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str,
         graph_body += table_html(edges.drop(columns=[c for c in ("in_data_graph",) if c in edges.columns]))
     out.append(("Causal graph", graph_body))
     out.append(("Fit", "{chart:fit}{chart:decomposition}"))
+    out.append(("Statistical robustness: observed vs augmented", _robustness_html(diag, cfg)))
     out.append(("Contributions over time", "{chart:contributions}"))
     out.append(("Share of spend vs share of effect", "{chart:shares}"))
     cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
@@ -191,3 +198,53 @@ def _verdict(t: pd.DataFrame) -> str:
         better = "lower" if a < o else ("higher" if a > o else "equal")
         parts.append(f"{label}: {a:.3g} with augmentation vs {o:.3g} without ({better} with augmentation)")
     return "; ".join(parts) + ". Differences of this size on one simulated data set are not conclusive on their own."
+
+
+def _robustness_html(diag: Diagnostics, cfg: MMMConfig) -> str:
+    """VIF table, correlation heatmaps and the channels' robust regression, in a few sentences."""
+    from ._report import table_html
+
+    v = diag.vif
+    ch = v[v["role"] == "channel"]
+    parts = []
+    has_aug = ch["augmented"].notna().any()
+    if has_aug:
+        parts.append(
+            f"Variance inflation of the channels (1 = independent of the other drivers, above 5 = hard to "
+            f"separate): median {ch['observed'].median():.2f} on the observed weeks, "
+            f"{ch['augmented'].median():.2f} on observed + augmented rows."
+        )
+    else:
+        parts.append(f"Variance inflation of the channels: median {ch['observed'].median():.2f} (no augmentation).")
+    high = ch[ch["observed"] > 5]
+    if len(high):
+        parts.append("Hard to separate on the observed weeks: " + ", ".join(
+            f"{r.term} (VIF {r.observed:.1f}" + (f", {r.augmented:.1f} augmented)" if has_aug else ")")
+            for r in high.itertuples()) + ".")
+    body = "<p>" + " ".join(parts) + "</p>"
+    body += table_html(v.rename(columns={"observed": "VIF observed", "augmented": "VIF augmented"}))
+    body += "{chart:correlation}"
+    r = diag.regression
+    r = r[r["role"] == "channel"]
+    for form in dict.fromkeys(r["form"]):
+        part = r[r["form"] == form]
+        wide = None
+        for variant, rows in part.groupby("variant", sort=False):
+            cols = rows.set_index("term")[["elasticity", "t", "p_value"]]
+            cols.columns = [f"{c} ({variant})" for c in cols.columns]
+            wide = cols if wide is None else wide.join(cols)
+        body += f"<h3>Weighted least squares, {form} (HC1 robust errors)</h3>"
+        body += table_html(wide.reset_index())
+    body += (
+        "<p class='note'>Elasticity: percent change of " + cfg.target + " per percent of spend, at the mean "
+        "(adstocked) spend. The augmented rows are draws from the fitted graph, not new weeks: their t-statistics "
+        "and p-values count every row as an observation and so look more certain than the data are; compare the "
+        "coefficients and the variance inflation, not the p-values. Full tables: "
+        "<a href='vif.csv'>vif.csv</a>, <a href='regression.csv'>regression.csv</a>, "
+        "<a href='correlation_observed.csv'>correlation_observed.csv</a>"
+        + (", <a href='correlation_augmented.csv'>correlation_augmented.csv</a>" if has_aug else "")
+        + ".</p>"
+    )
+    if diag.notes:
+        body += "<p>" + " ".join(diag.notes) + "</p>"
+    return body
