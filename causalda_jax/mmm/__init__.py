@@ -5,6 +5,8 @@ from ._budget import allocate_gradient as allocate_gradient
 from ._budget import allocate_search as allocate_search
 from ._budget import fit_hill_curve as fit_hill_curve
 from ._budget import project_to_budget as project_to_budget
+from ._coherence import coherence_checks as coherence_checks
+from ._coherence import kpi_series as kpi_series
 from ._config import MMMConfig as MMMConfig
 from ._config import load_config as load_config
 from ._data import feature_table as feature_table
@@ -44,6 +46,7 @@ __all__ = [
     "allocate_gradient",
     "allocate_search",
     "channel_kpis",
+    "coherence_checks",
     "compare_with_truth",
     "default_knowledge",
     "delayed_adstock",
@@ -54,6 +57,7 @@ __all__ = [
     "fit_hill_curve",
     "geometric_adstock",
     "hill",
+    "kpi_series",
     "load_config",
     "logistic_saturation",
     "make_regressor",

@@ -63,6 +63,7 @@ def demo_command(
     response curves on the observed weeks, optimises the budget, and writes index.html with
     PNG charts and CSV tables into --out.
     """
+    import numpy as np
     from rich.console import Console
 
     from ._config import MMMConfig
@@ -79,13 +80,18 @@ def demo_command(
             target="sales", channels=sim.channels, controls=CONTROLS, mediators=(sim.mediator,),
             augmentation=augmentation, model=model, bootstrap=bootstrap, seed=seed,
             **({"discovery_params": {"standardize": True, "n_bootstrap": 2, "threshold": 0.15}} if quick else {}),
+            roi_range={c: [0.3, 4.0] for c in sim.channels}, kpi_column="conversions",
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     say(f"simulated {weeks} weeks, channels {', '.join(sim.channels)} (seed {seed}); true ROI "
         + ", ".join(f"{c} {r:.2f}" for c, r in sim.roi.items()))
-    result = run_workflow(sim.data, config, str(out), truth=sim, progress=say, title="causalda demo: marketing mix")
-    sim.data.to_csv(out / "data.csv", index=False)
+    # A conversions column next to the sales target, so the report shows cost per acquisition:
+    # one conversion per 40 of sales, with 5% week-to-week noise.
+    noise = np.random.default_rng(seed + 1).lognormal(0.0, 0.05, len(sim.data))
+    data = sim.data.assign(conversions=np.round(sim.data["sales"] / 40.0 * noise))
+    result = run_workflow(data, config, str(out), truth=sim, progress=say, title="causalda demo: marketing mix")
+    data.to_csv(out / "data.csv", index=False)
     _finish(console, result)
 
 

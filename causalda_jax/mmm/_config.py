@@ -8,6 +8,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Union
 
+import numpy as np
+
 __all__ = ["MMMConfig", "load_config"]
 
 _AUGMENTATION_METHODS = ("sample", "augment", "none")
@@ -54,6 +56,10 @@ class MMMConfig:
             model) or ``"search"`` (derivative-free search on the model).
         response_max: largest spend multiplier in the response curves.
         seed: seed for augmentation, model fits and bootstrap.
+        roi_range: plausible ROI per channel, ``{channel: [low, high]}``; the report flags an
+            estimate outside it. Channels left out are not checked.
+        kpi_column: a second outcome column in the data (conversions, leads) next to the
+            target; the report then adds cost per acquisition and conversion checks.
 
     Example:
         >>> cfg = MMMConfig.from_dict({"target": "sales", "channels": ["tv", "radio"]})
@@ -88,6 +94,9 @@ class MMMConfig:
     budget_method: str = "surrogate"
     response_max: float = 2.0
     seed: int = 0
+    # Business coherence checks.
+    roi_range: Mapping | None = None
+    kpi_column: str | None = None
 
     def __post_init__(self):
         for name in ("channels", "controls", "mediators"):
@@ -129,6 +138,33 @@ class MMMConfig:
         elif self.adstock != "fit":
             raise ValueError(f"adstock must be 'fit' or a mapping {{channel: decay}}; got {self.adstock!r}")
         self.bounds_for(self.channels)
+        self._check_coherence_fields(named)
+
+    def _check_coherence_fields(self, named: list) -> None:
+        if self.roi_range is not None:
+            if not isinstance(self.roi_range, Mapping):
+                raise ValueError(f"roi_range must be a mapping {{channel: [low, high]}}; got {self.roi_range!r}")
+            unknown = sorted(set(self.roi_range) - set(self.channels))
+            if unknown:
+                raise ValueError(f"roi_range given for {unknown}, which are not channels {list(self.channels)}")
+            clean = {}
+            for c, b in self.roi_range.items():
+                try:
+                    low, high = (float(v) for v in b)
+                except (TypeError, ValueError):
+                    raise ValueError(f"roi_range for {c!r} must be [low, high]; got {b!r}") from None
+                if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                    raise ValueError(f"roi_range for {c!r} must be [low, high] with low < high; got {list(b)}")
+                clean[c] = (low, high)
+            object.__setattr__(self, "roi_range", clean)
+        if self.kpi_column is not None:
+            if not isinstance(self.kpi_column, str) or not self.kpi_column:
+                raise ValueError(f"kpi_column must be the name of a data column; got {self.kpi_column!r}")
+            if self.kpi_column in named:
+                raise ValueError(
+                    f"kpi_column {self.kpi_column!r} already has another role in the config; "
+                    "name a separate column (conversions, leads)"
+                )
 
     def bounds_for(self, channels) -> dict:
         """``{channel: (low, high)}`` spend multipliers for the budget."""
@@ -173,6 +209,8 @@ class MMMConfig:
         out["discovery_params"] = dict(self.discovery_params)
         if isinstance(out["budget_bounds"], tuple):
             out["budget_bounds"] = list(out["budget_bounds"])
+        if self.roi_range is not None:
+            out["roi_range"] = {c: list(b) for c, b in self.roi_range.items()}
         return out
 
 

@@ -308,6 +308,10 @@ img {{ max-width: 100%; }}
 table.t {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }}
 table.t td, table.t th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
 .note {{ background: #f6f6f6; padding: 0.6em 1em; border-left: 3px solid #1f77b4; }}
+ul.checks {{ list-style: none; padding-left: 0; }}
+ul.checks li {{ margin: 0.2em 0; }}
+ul.checks li span {{ display: inline-block; width: 1.4em; font-weight: bold; }}
+li.flag span {{ color: #c0392b; }} li.uncertain span {{ color: #b9770e; }} li.ok span {{ color: #2e8b57; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 {"".join(body)}

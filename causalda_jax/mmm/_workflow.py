@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ._coherence import coherence_checks
 from ._config import MMMConfig
 from ._diagnostics import Diagnostics, diagnostics
 from ._model import MarketingMixModel
@@ -72,10 +73,12 @@ def run_workflow(
     t1 = time.perf_counter()
     say("robustness diagnostics (VIF, correlations, robust regressions)")
     diag = diagnostics(mmm)
+    coherence = coherence_checks(results, config, variant=mmm.main_variant, data=data, diagnostics=diag)
     timings["diagnostics_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     say("writing tables, charts and report")
-    paths = results.to_csv(out) + diag.to_csv(out)
+    paths = results.to_csv(out) + diag.to_csv(out) + [os.path.join(out, "coherence.csv")]
+    coherence.to_csv(paths[-1], index=False)
     budget.table.to_csv(os.path.join(out, "budget.csv"), index=False)
     mmm.graph_.to_json(os.path.join(out, "graph.json"))
     if mmm.augmented_rows_ is not None:
@@ -104,7 +107,7 @@ def run_workflow(
         true_curves=true_curves, pairs=pairs[:6], observed=mmm.features_, augmented=mmm.augmented_rows_, budget=budget,
         correlation=diag.correlation,
     )
-    sections = _sections(mmm, results, budget, truth, diag)
+    sections = _sections(mmm, results, budget, truth, diag, coherence)
     html_path = rp.write_html(out, title, sections, charts)
     timings["report_s"] = time.perf_counter() - t1
     timings["total_s"] = time.perf_counter() - t0
@@ -128,10 +131,12 @@ def run_workflow(
         )
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2, default=lambda o: float(o) if isinstance(o, np.floating) else str(o))
-    return {**summary, "model": mmm, "results": results, "budget": budget, "diagnostics": diag}
+    return {**summary, "model": mmm, "results": results, "budget": budget, "diagnostics": diag,
+            "coherence": coherence}
 
 
-def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics) -> list[tuple[str, str]]:
+def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics, coherence: pd.DataFrame
+              ) -> list[tuple[str, str]]:
     from ._report import table_html
 
     cfg = mmm.config
@@ -158,6 +163,7 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics)
     out.append(("Causal graph", graph_body))
     out.append(("Fit", "{chart:fit}{chart:decomposition}"))
     out.append(("Statistical robustness: observed vs augmented", _robustness_html(diag, cfg)))
+    out.append(("Business coherence", _coherence_html(coherence, main)))
     out.append(("Contributions over time", "{chart:contributions}"))
     out.append(("Share of spend vs share of effect", "{chart:shares}"))
     cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
@@ -247,4 +253,25 @@ def _robustness_html(diag: Diagnostics, cfg: MMMConfig) -> str:
     )
     if diag.notes:
         body += "<p>" + " ".join(diag.notes) + "</p>"
+    return body
+
+
+def _coherence_html(checks: pd.DataFrame, variant: str) -> str:
+    """Flags first as a list of sentences; the checks that passed folded under one line."""
+    import html
+
+    mark = {"flag": "&#9888;", "uncertain": "?", "ok": "&#10003;"}
+    bad = checks[checks["status"] != "ok"]
+    good = checks[checks["status"] == "ok"]
+    body = (f"<p>Checks on the {variant} model's estimates: {int((checks['status'] == 'flag').sum())} flagged, "
+            f"{int((checks['status'] == 'uncertain').sum())} uncertain, {len(good)} fine "
+            "(<a href='coherence.csv'>coherence.csv</a>).</p>")
+    if len(bad):
+        body += "<ul class='checks'>" + "".join(
+            f"<li class='{r.status}'><span>{mark[r.status]}</span> {html.escape(r.sentence)}</li>"
+            for r in bad.itertuples()) + "</ul>"
+    if len(good):
+        body += ("<details><summary>Checks that passed</summary><ul class='checks'>" + "".join(
+            f"<li class='ok'><span>{mark['ok']}</span> {html.escape(r.sentence)}</li>" for r in good.itertuples())
+            + "</ul></details>")
     return body
