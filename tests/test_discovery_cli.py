@@ -47,6 +47,12 @@ def test_cli_round_trip(tmp_path):
     assert ("c", "d") in g.directed and ("a", "b") not in g.directed
     text = report.read_text()
     assert "## Expert edges" in text and "| a | b | forbidden |" in text
+    # The disagreements in plain words, the full table in the CSV the report links to.
+    assert "- The data support a -> b, which the knowledge forbids" in text
+    assert "[report.csv](report.csv)" in text
+    table = pd.read_csv(tmp_path / "report.csv")
+    assert {("a", "b"), ("c", "d")} <= set(zip(table["source"], table["target"]))
+    assert table["sentence"].notna().all()
     assert plot.stat().st_size > 1000
     assert "disagreements" in result.output
 

@@ -15,7 +15,8 @@ def discover_command(
     output: Path = typer.Option(..., "-o", "--output", help="GRAPH.json to write (the format `causalda augment` reads)."),
     knowledge: Optional[Path] = typer.Option(None, "--knowledge", "-k", help="Knowledge JSON or YAML file.",
                                              exists=True, dir_okay=False),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write the disagreement report (markdown) here."),
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="Write the disagreement report (markdown) here, and every verdict to the same name .csv."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a drawing (e.g. GRAPH.png), edges coloured by agreement."),
     method: str = typer.Option("dagma", "--method", help="dagma, dagma-mlp or pc."),
     n_bootstrap: Optional[int] = typer.Option(None, "--bootstrap", help="Bootstrap resamples (default depends on method)."),
@@ -41,8 +42,10 @@ def discover_command(
     if len(conflicts):
         typer.echo(f"{len(conflicts)} disagreements between data and knowledge (see the report)")
     if report is not None:
-        report.write_text(result.report.to_markdown(), encoding="utf-8")
-        typer.echo(f"report -> {report}")
+        table = report.with_suffix(".csv")
+        result.report.to_csv(table)
+        report.write_text(result.report.to_markdown(csv_link=table.name), encoding="utf-8")
+        typer.echo(f"report -> {report} (every verdict: {table})")
     if plot is not None:
         import matplotlib
 

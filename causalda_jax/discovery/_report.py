@@ -19,8 +19,61 @@ __all__ = ["DisagreementReport", "build_report"]
 _EXPERT_COLUMNS = [
     "source", "target", "kind", "confidence", "verdict", "p_value", "data_strength",
     "data_frequency", "reverse_frequency", "compelled_frequency", "reverse_compelled_frequency",
-    "in_data_graph", "in_graph",
+    "in_data_graph", "in_graph", "sentence",
 ]
+_DISAGREEMENTS = ("conflict", "not supported", "direction disputed")
+_KIND_WORDS = {
+    "forbidden": "which the knowledge forbids",
+    "tiers": "which points from a later tier back to an earlier one",
+    "reverses required": "which would reverse a path of required edges",
+}
+
+
+def _rules_out(knowledge: Knowledge, u, v) -> bool:
+    """True when the tiers or a hard forbidden edge rule out ``u -> v``. (Required edges are left
+    aside: every required edge rules out its own reverse, which is what a dispute questions.)"""
+    tu, tv = knowledge.tier(u), knowledge.tier(v)
+    if tu is not None and tv is not None and tu > tv:
+        return True
+    return (u, v) in set(knowledge.forbidden) and knowledge.is_hard(u, v)
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _evidence(r: dict, n_boot: int) -> str:
+    """The numbers behind a verdict, in words."""
+    p = r["p_value"]
+    parts = [f"CI test p = {p:.2g}" if np.isfinite(p) else "no CI test"]
+    if n_boot:
+        parts.append(f"{r['source']} -> {r['target']} in {_share(r['data_frequency'])} of {n_boot} data-only fits, "
+                     f"the reverse in {_share(r['reverse_frequency'])}")
+    else:
+        parts.append("in the data-only fit" if r["in_data_graph"] else "not in the data-only fit")
+    return "; ".join(parts)
+
+
+def _sentence(r: dict, n_boot: int, reverse_allowed: bool) -> str:
+    """One plain sentence for a row of the report, with its evidence."""
+    u, v, verdict = r["source"], r["target"], r["verdict"]
+    ev = _evidence(r, n_boot)
+    if verdict == "conflict":
+        return f"The data support {u} -> {v}, {_KIND_WORDS[r['kind']]} ({ev})."
+    if verdict == "not supported":
+        return (f"The required edge {u} -> {v} is not supported: {u} and {v} look independent given the other "
+                f"parents of {v} and are rarely adjacent ({ev}).")
+    if verdict == "direction disputed":
+        return (f"The data orient {v} -> {u}, against the required {u} -> {v}, and the knowledge would allow "
+                f"that direction ({ev}).")
+    if verdict == "dependent":
+        return (f"{u} and {v} are dependent although the knowledge rules out an edge either way ({ev}): "
+                "a common cause outside the data, or knowledge that is wrong.")
+    if verdict == "supported":
+        tail = (f"; the data alone would orient it {v} -> {u}, which the knowledge rules out"
+                if r["reverse_compelled"] and not reverse_allowed else "")
+        return f"The required edge {u} -> {v} is supported ({ev}{tail})."
+    return f"{u} -> {v} is {r['kind']} and the data agree ({ev})."
 
 
 @dataclass(frozen=True)
@@ -39,12 +92,17 @@ class DisagreementReport:
             orientations compelled in the fit's equivalence class, i.e. fixed by conditional
             independences), ``in_data_graph``, ``in_graph``. Without bootstrap the frequencies
             are NaN and the data-only fit decides.
+            ``sentence`` states the verdict and its evidence in plain words.
             Verdicts for required edges: ``not supported`` (CI test not significant and the
             pair adjacent in under half the data-only fits), ``direction disputed`` (the reverse
-            is compelled in at least half the fits), else ``supported``. For forbidden and
-            tier-violating edges: ``conflict`` when ``p_value < alpha`` and either the edge is
-            compelled in at least ``conflict_frequency`` of the fits, or the pair is adjacent
-            that often and the knowledge rules out the reverse too; else ``consistent``.
+            is compelled in at least half the fits and neither the tiers nor a hard forbidden
+            edge rule the reverse out; a reverse the knowledge rules out is no dispute), else
+            ``supported``. For forbidden and
+            tier-violating edges: ``conflict`` when ``p_value < alpha`` and the edge is
+            compelled in at least ``conflict_frequency`` of the fits; ``dependent`` when
+            ``p_value < alpha``, the pair is adjacent that often but in no compelled direction,
+            and the knowledge rules out the reverse too (a common cause outside the data
+            explains it); else ``consistent``.
             A data-driven orientation the equivalence class leaves open is no evidence against
             the expert, so it raises no flag.
         stability: one row per edge seen in any fit: ``frequency`` (knowledge-constrained
@@ -63,9 +121,26 @@ class DisagreementReport:
 
     @property
     def conflicts(self) -> pd.DataFrame:
-        """Rows of :attr:`edges` where the data contradict the expert."""
-        bad = self.edges["verdict"].isin(["conflict", "not supported", "direction disputed"])
+        """Rows of :attr:`edges` where the data contradict the expert: conflicts, required edges
+        the data do not support, and disputed directions whose reverse the knowledge allows."""
+        bad = self.edges["verdict"].isin(_DISAGREEMENTS)
         return self.edges[bad].reset_index(drop=True)
+
+    def disagreements(self) -> list[str]:
+        """One plain sentence with its evidence per real disagreement, most confident knowledge first."""
+        rows = self.conflicts.sort_values("confidence", ascending=False, kind="stable")
+        return rows["sentence"].tolist()
+
+    def dependent_pairs(self) -> list[tuple]:
+        """Pairs the data find dependent although the knowledge rules out an edge either way (verdict
+        ``dependent``), once per pair: a common cause outside the data, not a disagreement."""
+        rows = self.edges[self.edges["verdict"] == "dependent"]
+        return list(dict.fromkeys(tuple(sorted((r.source, r.target), key=str)) for r in rows.itertuples()))
+
+    def to_csv(self, path) -> str:
+        """Write :attr:`edges` (every verdict, with its sentence) as CSV; returns the path."""
+        self.edges.to_csv(path, index=False)
+        return str(path)
 
     def agreement(self, graph: nx.DiGraph) -> dict[tuple, str]:
         """Category of each edge for drawing: ``both`` (required and found from data alone),
@@ -81,8 +156,8 @@ class DisagreementReport:
             out.setdefault((row.source, row.target), "conflict")
         return out
 
-    def to_markdown(self) -> str:
-        """A human-readable report."""
+    def to_markdown(self, csv_link: str | None = None) -> str:
+        """A human-readable report; ``csv_link`` names the CSV of :meth:`to_csv` to link to."""
         lines = ["# Causal discovery: data vs expert knowledge", ""]
         e = self.edges
         req = e[e["kind"] == "required"]
@@ -95,6 +170,13 @@ class DisagreementReport:
         lines.append(f"- edges the data support against the knowledge: {int((other['verdict'] == 'conflict').sum())}")
         lines.append(f"- bootstrap resamples: {self.n_bootstrap}; significance level: {self.alpha}")
         lines.append("")
+        lines += ["## Disagreements", ""] + ([f"- {t}" for t in self.disagreements()] or ["(none)"]) + [""]
+        if csv_link:
+            lines += [f"Every verdict with its evidence: [{csv_link}]({csv_link}).", ""]
+        pairs = self.dependent_pairs()
+        if pairs:
+            lines += [f"Dependent although the knowledge rules out an edge either way (a common cause outside the "
+                      f"data, not a disagreement): {', '.join(f'{a} - {b}' for a, b in pairs)}.", ""]
 
         def table(df: pd.DataFrame) -> list[str]:
             if df.empty:
@@ -108,8 +190,9 @@ class DisagreementReport:
             rows = ["| " + " | ".join(map(str, r)) + " |" for r in df.itertuples(index=False)]
             return [header, sep, *rows, ""]
 
-        lines += ["## Expert edges", ""] + table(req.drop(columns=["kind"]))
-        lines += ["## Knowledge the data contradict", ""] + table(other[other["verdict"] == "conflict"])
+        lines += ["## Expert edges", ""] + table(req.drop(columns=["kind", "sentence"]))
+        lines += ["## Knowledge the data contradict", ""] + table(
+            other[other["verdict"] == "conflict"].drop(columns=["sentence"]))
         lines += ["## Edge stability (bootstrap)", ""] + table(self.stability)
         cons = sorted(self.consensus.edges, key=lambda t: (str(t[0]), str(t[1])))
         lines += ["## Consensus graph", ""] + ([f"- {u} -> {v}" for u, v in cons] or ["(empty)"]) + [""]
@@ -166,10 +249,17 @@ def build_report(
             "in_data_graph": bool(data_graph[i, j]), "in_graph": bool(graph[i, j]),
         }
 
-    def against_knowledge(r, i, j) -> bool:
+    def judge(r, i, j) -> str:
+        """Verdict on an edge the knowledge rules out."""
         if r["p_value"] >= alpha:
-            return False
-        return bool(compelled[i, j]) or (bool(adjacent[i, j]) and not knowledge.allows(nodes[j], nodes[i]))
+            return "consistent"
+        if compelled[i, j]:
+            return "conflict"
+        if adjacent[i, j] and not knowledge.allows(nodes[j], nodes[i]):
+            # Dependent, with an edge ruled out either way and no orientation the data fix:
+            # a common cause outside the data fits both, so this is not evidence against the expert.
+            return "dependent"
+        return "consistent"
 
     rows = []
     for u, v in knowledge.required:
@@ -177,15 +267,17 @@ def build_report(
         i, j = index[u], index[v]
         if r["p_value"] >= alpha and not adjacent[i, j]:
             r["verdict"] = "not supported"
-        elif compelled[j, i]:
+        elif compelled[j, i] and not _rules_out(knowledge, v, u):
             r["verdict"] = "direction disputed"
         else:
+            # A reverse orientation the knowledge rules out is no dispute: the pair is adjacent
+            # (or dependent) and the knowledge fixes the direction the data leave to chance.
             r["verdict"] = "supported"
         rows.append(r)
     seen = set(knowledge.required)
     for u, v in knowledge.forbidden:
         r = row(u, v, "forbidden")
-        r["verdict"] = "conflict" if against_knowledge(r, index[u], index[v]) else "consistent"
+        r["verdict"] = judge(r, index[u], index[v])
         rows.append(r)
         seen.add((u, v))
     # Data-driven edges that break the tiers or reverse a required path.
@@ -197,9 +289,13 @@ def build_report(
         if (u, v) in seen or why is None or (v, u) in required_set:
             continue  # reversed required edges already appear as "direction disputed"
         r = row(u, v, why)
-        if against_knowledge(r, i, j):
-            r["verdict"] = "conflict"
+        r["verdict"] = judge(r, i, j)
+        if r["verdict"] != "consistent":
             rows.append(r)
+    for r in rows:
+        i, j = index[r["source"]], index[r["target"]]
+        r["reverse_compelled"] = bool(compelled[j, i])
+        r["sentence"] = _sentence(r, n_boot, not _rules_out(knowledge, r["target"], r["source"]))
     edges = pd.DataFrame(rows, columns=_EXPERT_COLUMNS)
     edges["source"] = edges["source"].astype(object)
     edges["target"] = edges["target"].astype(object)

@@ -84,8 +84,9 @@ def run_workflow(
     if mmm.augmented_rows_ is not None:
         mmm.augmented_rows_.to_csv(os.path.join(out, "augmented.csv"), index=False)
     if mmm.discovery_ is not None:
+        paths.append(mmm.discovery_.report.to_csv(os.path.join(out, "disagreements.csv")))
         with open(os.path.join(out, "discovery.md"), "w", encoding="utf-8") as f:
-            f.write(mmm.discovery_.report.to_markdown())
+            f.write(mmm.discovery_.report.to_markdown(csv_link="disagreements.csv"))
 
     from ._knowledge import _tiers
 
@@ -156,10 +157,7 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
     out = [("Run", intro)]
     graph_body = "{chart:graph}"
     if mmm.discovery_ is not None:
-        rep = mmm.discovery_.report
-        edges = rep.edges
-        graph_body += "<h3>Where the data disagree with the expert knowledge</h3>"
-        graph_body += table_html(edges.drop(columns=[c for c in ("in_data_graph",) if c in edges.columns]))
+        graph_body += _disagreements_html(mmm.discovery_.report)
     out.append(("Causal graph", graph_body))
     out.append(("Fit", "{chart:fit}{chart:decomposition}"))
     out.append(("Statistical robustness: observed vs augmented", _robustness_html(diag, cfg)))
@@ -274,4 +272,26 @@ def _coherence_html(checks: pd.DataFrame, variant: str) -> str:
         body += ("<details><summary>Checks that passed</summary><ul class='checks'>" + "".join(
             f"<li class='ok'><span>{mark['ok']}</span> {html.escape(r.sentence)}</li>" for r in good.itertuples())
             + "</ul></details>")
+    return body
+
+
+def _disagreements_html(report) -> str:
+    """The real disagreements between data and knowledge, one sentence each; the rest in the CSV."""
+    import html
+
+    said = report.disagreements()
+    body = "<h3>Where the data disagree with the expert knowledge</h3>"
+    if said:
+        body += "<ul class='checks'>" + "".join(
+            f"<li class='flag'><span>&#9888;</span> {html.escape(t)}</li>" for t in said) + "</ul>"
+    else:
+        body += "<p>No disagreement: every required edge is supported and no ruled-out edge is.</p>"
+    pairs = report.dependent_pairs()
+    if pairs:
+        body += ("<p>Dependent although the knowledge rules out an edge either way (a common cause outside the "
+                 "data, such as the calendar, explains it): " + ", ".join(f"{a} &ndash; {b}" for a, b in pairs)
+                 + ".</p>")
+    body += ("<p class='small'>Every verdict with its evidence (CI test, share of data-only bootstrap fits "
+             "with the edge and with its reverse): <a href='disagreements.csv'>disagreements.csv</a>; "
+             "the full discovery report: <a href='discovery.md'>discovery.md</a>.</p>")
     return body
