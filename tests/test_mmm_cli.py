@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -31,12 +32,15 @@ model_params: {n_estimators: 30}
 graph: graph.json
 bootstrap: 1
 budget_method: search
+roi_range: {tv: [0.5, 5], radio: [0.5, 5]}
+kpi_column: leads
 """
 
 
 def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     sim = simulate(weeks=48, channels=3, seed=1)
     data = sim.data.rename(columns={"date": "week", "sales": "revenue"})
+    data["leads"] = (data["revenue"] / 25).round()
     data.to_csv(tmp_path / "weekly.csv", index=False)
     (tmp_path / "config.yaml").write_text(CONFIG)
     # The true graph (relative path, resolved against the config's folder), with its bidirected edges.
@@ -56,11 +60,23 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     assert run["augmentation"].startswith("sample")
     html = (out / "index.html").read_text()
     assert html.count("data:image/png;base64,") >= 8
-    import pandas as pd
 
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["variant"]) == {"augmented", "observed"}
     assert summary["roi_lower"].notna().all()
+    # Robustness, coherence and the summary at the top of one page.
+    for name in ("vif.csv", "regression.csv", "correlation_observed.csv", "correlation_augmented.csv",
+                 "coherence.csv", "correlation.png"):
+        assert (out / name).exists(), name
+    assert html.index("What to do.") < html.index("How sure.") < html.index("What the data could not tell.")
+    assert html.index("What to do.") < html.index('id="budget-allocation"')
+    for heading in ("Business coherence", "Statistical robustness: observed vs augmented", "<nav>"):
+        assert heading in html
+    coherence = pd.read_csv(out / "coherence.csv")
+    assert {"sign", "roi range", "negative weeks", "share", "cpa", "value per leads"} <= set(coherence["check"])
+    assert set(coherence.loc[coherence["check"] == "roi range", "channel"]) == {"tv", "radio"}
+    assert run["median_channel_vif"]["observed"] >= 1.0
+    assert run["summary"]["action"] and run["summary"]["unknowns"]
 
 
 def test_mmm_command_reports_bad_data(app, tmp_path):

@@ -127,9 +127,13 @@ class DisagreementReport:
         return self.edges[bad].reset_index(drop=True)
 
     def disagreements(self) -> list[str]:
-        """One plain sentence with its evidence per real disagreement, most confident knowledge first."""
-        rows = self.conflicts.sort_values("confidence", ascending=False, kind="stable")
-        return rows["sentence"].tolist()
+        """One plain sentence with its evidence per real disagreement: required edges first, then by
+        confidence of the knowledge and strength of the evidence (smallest p-value first)."""
+        rows = self.conflicts
+        # Verdicts on what the expert asserted (required edges) first, then the strongest evidence.
+        rank = rows["kind"].map(lambda k: 0 if k == "required" else 1)
+        order = pd.DataFrame({"rank": rank, "confidence": -rows["confidence"], "p": rows["p_value"].fillna(1.0)})
+        return rows["sentence"].iloc[order.sort_values(["rank", "confidence", "p"], kind="stable").index].tolist()
 
     def dependent_pairs(self) -> list[tuple]:
         """Pairs the data find dependent although the knowledge rules out an edge either way (verdict

@@ -26,6 +26,9 @@ from ._knowledge import expert_graph as expert_graph
 from ._model import MarketingMixModel as MarketingMixModel
 from ._model import make_regressor as make_regressor
 from ._simulate import SimulatedMMM as SimulatedMMM
+from ._summary import ReportSummary as ReportSummary
+from ._summary import allocation_lift as allocation_lift
+from ._summary import summarize_run as summarize_run
 from ._simulate import simulate as simulate
 from ._transforms import delayed_adstock as delayed_adstock
 from ._transforms import fit_geometric_decay as fit_geometric_decay
@@ -40,11 +43,13 @@ __all__ = [
     "MMMConfig",
     "MMMResults",
     "MarketingMixModel",
+    "ReportSummary",
     "ResponseModel",
     "RobustFit",
     "SimulatedMMM",
     "allocate_gradient",
     "allocate_search",
+    "allocation_lift",
     "channel_kpis",
     "coherence_checks",
     "compare_with_truth",
@@ -65,6 +70,7 @@ __all__ = [
     "robust_wls",
     "run_workflow",
     "simulate",
+    "summarize_run",
     "validate_weekly",
     "variance_inflation",
     "weighted_correlation",

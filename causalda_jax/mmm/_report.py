@@ -232,7 +232,8 @@ def plot_correlations(correlation: Mapping[str, pd.DataFrame], folder: str) -> s
     names = list(correlation)
     d = len(next(iter(correlation.values())))
     size = min(6.5, 1.2 + 0.5 * d)
-    fig, axes = plt.subplots(1, len(names), figsize=(size * len(names) + 0.8, size), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(size * len(names) + 1.2, size), squeeze=False,
+                             layout="constrained")
     for ax, name in zip(axes[0], names):
         c = correlation[name]
         im = ax.imshow(c.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
@@ -277,8 +278,9 @@ def write_charts(folder: str, **parts) -> dict[str, str]:
 
 
 def _table(df: pd.DataFrame, digits: int = 3) -> str:
-    return df.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:.0f}",
-                      border=0, classes="t", na_rep="")
+    table = df.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}" if abs(v) < 1e3 else f"{v:,.0f}",
+                       border=0, classes="t", na_rep="")
+    return f"<div class='tw'>{table}</div>"
 
 
 def write_html(folder: str, title: str, sections: list[tuple[str, str]], charts: Mapping[str, str]) -> str:
@@ -295,25 +297,42 @@ def write_html(folder: str, title: str, sections: list[tuple[str, str]], charts:
             data = base64.b64encode(f.read()).decode("ascii")
         return f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
 
-    body = []
+    body, nav = [], []
     for heading, content in sections:
         for name in charts:
             content = content.replace("{chart:" + name + "}", img(name))
-        body.append(f"<h2>{html.escape(heading)}</h2>\n{content}")
+        anchor = "".join(ch if ch.isalnum() else "-" for ch in heading.lower()).strip("-")
+        nav.append(f'<a href="#{anchor}">{html.escape(heading.split(" (")[0].split(":")[0])}</a>')
+        body.append(f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>\n{content}</section>')
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
-img {{ max-width: 100%; }}
-table.t {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }}
-table.t td, table.t th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
+* {{ box-sizing: border-box; }}
+body {{ font-family: system-ui, sans-serif; max-width: 1060px; margin: 1.2em auto; padding: 0 20px; color: #222;
+        line-height: 1.45; font-size: 15px; }}
+h1 {{ font-size: 1.6em; margin-bottom: 0.2em; }}
+h2 {{ font-size: 1.3em; border-bottom: 1px solid #ddd; padding-bottom: 0.15em; margin-top: 1.6em; }}
+h3 {{ font-size: 1.05em; margin: 1.2em 0 0.4em; }}
+nav {{ font-size: 0.85em; margin-bottom: 1em; }}
+nav a {{ margin-right: 0.9em; white-space: nowrap; color: #1f5fa0; }}
+img {{ max-width: 100%; height: auto; display: block; margin: 0.4em 0; }}
+.tw {{ overflow-x: auto; max-width: 100%; }}
+table.t {{ border-collapse: collapse; font-size: 0.82em; margin: 0.5em 0 1em; }}
+table.t td, table.t th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
 .note {{ background: #f6f6f6; padding: 0.6em 1em; border-left: 3px solid #1f77b4; }}
-ul.checks {{ list-style: none; padding-left: 0; }}
-ul.checks li {{ margin: 0.2em 0; }}
-ul.checks li span {{ display: inline-block; width: 1.4em; font-weight: bold; }}
+.small {{ font-size: 0.85em; color: #555; }}
+.summary {{ background: #f3f7fc; border: 1px solid #c9d8ea; border-radius: 6px; padding: 0.4em 1.2em; }}
+.summary p {{ margin: 0.55em 0; }}
+.summary ul {{ margin: 0.2em 0 0.6em; padding-left: 1.3em; }}
+ul.checks {{ list-style: none; padding-left: 0; margin: 0.3em 0; }}
+ul.checks li {{ margin: 0.25em 0; padding-left: 1.5em; text-indent: -1.5em; }}
+ul.checks li span {{ display: inline-block; width: 1.5em; text-indent: 0; font-weight: bold; }}
 li.flag span {{ color: #c0392b; }} li.uncertain span {{ color: #b9770e; }} li.ok span {{ color: #2e8b57; }}
+details summary {{ cursor: pointer; color: #1f5fa0; margin: 0.3em 0; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
+<nav>{" ".join(nav)}</nav>
 {"".join(body)}
 </body></html>
 """

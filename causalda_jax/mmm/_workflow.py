@@ -14,6 +14,7 @@ from ._coherence import coherence_checks
 from ._config import MMMConfig
 from ._diagnostics import Diagnostics, diagnostics
 from ._model import MarketingMixModel
+from ._summary import summarize_run
 
 __all__ = ["run_workflow", "true_response_curves"]
 
@@ -46,13 +47,14 @@ def run_workflow(
     """Fit, compute KPIs with and without augmentation, optimise the budget, write the report.
 
     Writes into ``out``: ``index.html`` (self-contained), the PNG charts, the CSV tables
-    (``contributions``, ``summary``, ``response``, ``fit``, ``budget``, ``truth`` when known),
-    ``graph.json``, ``discovery.md`` (when the graph was learned), ``augmented.csv`` and
-    ``run.json`` (config, timings, headline numbers).
+    (``contributions``, ``summary``, ``response``, ``fit``, ``budget``, ``truth`` when known;
+    ``vif``, ``regression``, ``correlation_<variant>`` from :func:`diagnostics`; ``coherence``;
+    ``disagreements`` when the graph was learned), ``graph.json``, ``discovery.md`` (when the
+    graph was learned), ``augmented.csv`` and ``run.json`` (config, timings, headline numbers).
 
     Returns:
-        The contents of ``run.json`` plus ``"model"`` (the fitted model), ``"results"`` and
-        ``"budget"``.
+        The contents of ``run.json`` plus ``"model"`` (the fitted model), ``"results"``,
+        ``"budget"``, ``"diagnostics"``, ``"coherence"`` and ``"summary"`` (:class:`ReportSummary`).
     """
     from . import _report as rp
 
@@ -108,11 +110,13 @@ def run_workflow(
         true_curves=true_curves, pairs=pairs[:6], observed=mmm.features_, augmented=mmm.augmented_rows_, budget=budget,
         correlation=diag.correlation,
     )
-    sections = _sections(mmm, results, budget, truth, diag, coherence)
+    top = summarize_run(mmm, results, budget, diag, coherence, truth)
+    sections = _sections(mmm, results, budget, truth, diag, coherence, top)
     html_path = rp.write_html(out, title, sections, charts)
     timings["report_s"] = time.perf_counter() - t1
     timings["total_s"] = time.perf_counter() - t0
-    summary = {
+    ch_vif = diag.vif[diag.vif["role"] == "channel"]
+    run = {
         "config": config.to_dict(),
         "graph_source": mmm.graph_source_,
         "augmentation": mmm.augmentation_used_,
@@ -120,61 +124,46 @@ def run_workflow(
         "decays": mmm.decays_,
         "budget": {"method": budget.method, "lift": budget.lift, "lift_percent": budget.lift_percent,
                    "surrogate_lift": budget.surrogate_lift, "checks": budget.checks},
+        "summary": {"action": top.action, "confidence": list(top.confidence), "unknowns": list(top.unknowns),
+                    "sure": top.sure, "lift_paid_off": float(np.mean(top.lift_draws > 0)) if top.lift_draws.size else None},
+        "median_channel_vif": {"observed": float(ch_vif["observed"].median()),
+                               "augmented": float(ch_vif["augmented"].median())},
+        "coherence_flags": int((coherence["status"] == "flag").sum()),
         "timings": timings,
         "report": html_path,
         "tables": paths + [os.path.join(out, "budget.csv")],
         "charts": charts,
     }
     if results.truth is not None:
-        summary["truth_errors"] = (
+        run["truth_errors"] = (
             results.truth[results.truth["channel"] == "all"].set_index("variant")
             [["roi_abs_error", "share_abs_error", "contribution_rel_error", "roi_covered"]].to_dict("index")
         )
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2, default=lambda o: float(o) if isinstance(o, np.floating) else str(o))
-    return {**summary, "model": mmm, "results": results, "budget": budget, "diagnostics": diag,
-            "coherence": coherence}
+        json.dump(run, f, indent=2, default=lambda o: float(o) if isinstance(o, np.floating) else str(o))
+    return {**run, "model": mmm, "results": results, "budget": budget, "diagnostics": diag,
+            "coherence": coherence, "summary": top}
 
 
-def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics, coherence: pd.DataFrame
-              ) -> list[tuple[str, str]]:
+def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics, coherence: pd.DataFrame,
+              summary) -> list[tuple[str, str]]:
+    from . import _report_sections as rs
     from ._report import table_html
 
     cfg = mmm.config
     main = mmm.main_variant
     s = results.summary
     intro = (
-        f"<p class='note'>{len(mmm.weekly_)} observed weeks, channels {', '.join(cfg.channels)}; "
+        f"<p class='small'>{len(mmm.weekly_)} observed weeks, channels {', '.join(cfg.channels)}; "
         f"graph: <b>{mmm.graph_source_}</b>; augmentation: <b>{mmm.augmentation_used_}</b> "
         f"({0 if mmm.augmented_rows_ is None else len(mmm.augmented_rows_)} rows); model: <b>{cfg.model}</b>; "
         f"bootstrap refits: {cfg.bootstrap}. Models are fitted on observed + augmented rows; every KPI is computed "
         f"on the observed weeks only, and also from the same model fitted without augmentation (variant "
-        f"<i>observed</i>).</p>"
-        f"<p>Adstock decays (fitted): {', '.join(f'{c} {d:.2f}' for c, d in mmm.decays_.items())}"
+        f"<i>observed</i>). Adstock decays (fitted): {', '.join(f'{c} {d:.2f}' for c, d in mmm.decays_.items())}"
         + (f"; true: {', '.join(f'{c} {d:.2f}' for c, d in truth.params['decay'].items())}" if truth is not None else "")
-        + "</p>"
+        + ".</p>"
     )
-    out = [("Run", intro)]
-    graph_body = "{chart:graph}"
-    if mmm.discovery_ is not None:
-        graph_body += _disagreements_html(mmm.discovery_.report)
-    out.append(("Causal graph", graph_body))
-    out.append(("Fit", "{chart:fit}{chart:decomposition}"))
-    out.append(("Statistical robustness: observed vs augmented", _robustness_html(diag, cfg)))
-    out.append(("Business coherence", _coherence_html(coherence, main)))
-    out.append(("Contributions over time", "{chart:contributions}"))
-    out.append(("Share of spend vs share of effect", "{chart:shares}"))
-    cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
-            "roi_upper", "mroi", "mroi_lower", "mroi_upper"]
-    roi_body = "{chart:roi}" + table_html(s[cols])
-    out.append(("ROI and marginal ROI (intervals: bootstrap)", roi_body))
-    if results.truth is not None:
-        t = results.truth
-        verdict = _verdict(t)
-        out.append(("Against the ground truth", f"<p class='note'>{verdict}</p>" + table_html(t)))
-    out.append(("Response curves", "{chart:response}"))
-    if mmm.augmented_rows_ is not None:
-        out.append(("Observed vs augmented rows", "{chart:pairs}"))
+    out = [("Summary", rs.summary_html(summary) + intro)]
     checks = ", ".join(f"{k}: {v:+.4g}" for k, v in budget.checks.items())
     bud = (
         "{chart:budget}"
@@ -187,6 +176,26 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
         + table_html(budget.table)
     )
     out.append(("Budget allocation", bud))
+    cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
+            "roi_upper", "mroi", "mroi_lower", "mroi_upper"]
+    roi_body = "{chart:roi}" + table_html(s[cols])
+    out.append(("ROI and marginal ROI (intervals: bootstrap)", roi_body))
+    out.append(("Business coherence", rs.coherence_html(coherence, main)))
+    out.append(("Statistical robustness: observed vs augmented", rs.robustness_html(diag, cfg)))
+    graph_body = "{chart:graph}"
+    if mmm.discovery_ is not None:
+        graph_body += rs.disagreements_html(mmm.discovery_.report)
+    out.append(("Causal graph", graph_body))
+    out.append(("Fit", "{chart:fit}{chart:decomposition}"))
+    out.append(("Contributions over time", "{chart:contributions}"))
+    out.append(("Share of spend vs share of effect", "{chart:shares}"))
+    out.append(("Response curves", "{chart:response}"))
+    if results.truth is not None:
+        t = results.truth
+        verdict = _verdict(t)
+        out.append(("Against the ground truth", f"<p class='note'>{verdict}</p>" + table_html(t)))
+    if mmm.augmented_rows_ is not None:
+        out.append(("Observed vs augmented rows", "{chart:pairs}"))
     return out
 
 
@@ -202,96 +211,3 @@ def _verdict(t: pd.DataFrame) -> str:
         better = "lower" if a < o else ("higher" if a > o else "equal")
         parts.append(f"{label}: {a:.3g} with augmentation vs {o:.3g} without ({better} with augmentation)")
     return "; ".join(parts) + ". Differences of this size on one simulated data set are not conclusive on their own."
-
-
-def _robustness_html(diag: Diagnostics, cfg: MMMConfig) -> str:
-    """VIF table, correlation heatmaps and the channels' robust regression, in a few sentences."""
-    from ._report import table_html
-
-    v = diag.vif
-    ch = v[v["role"] == "channel"]
-    parts = []
-    has_aug = ch["augmented"].notna().any()
-    if has_aug:
-        parts.append(
-            f"Variance inflation of the channels (1 = independent of the other drivers, above 5 = hard to "
-            f"separate): median {ch['observed'].median():.2f} on the observed weeks, "
-            f"{ch['augmented'].median():.2f} on observed + augmented rows."
-        )
-    else:
-        parts.append(f"Variance inflation of the channels: median {ch['observed'].median():.2f} (no augmentation).")
-    high = ch[ch["observed"] > 5]
-    if len(high):
-        parts.append("Hard to separate on the observed weeks: " + ", ".join(
-            f"{r.term} (VIF {r.observed:.1f}" + (f", {r.augmented:.1f} augmented)" if has_aug else ")")
-            for r in high.itertuples()) + ".")
-    body = "<p>" + " ".join(parts) + "</p>"
-    body += table_html(v.rename(columns={"observed": "VIF observed", "augmented": "VIF augmented"}))
-    body += "{chart:correlation}"
-    r = diag.regression
-    r = r[r["role"] == "channel"]
-    for form in dict.fromkeys(r["form"]):
-        part = r[r["form"] == form]
-        wide = None
-        for variant, rows in part.groupby("variant", sort=False):
-            cols = rows.set_index("term")[["elasticity", "t", "p_value"]]
-            cols.columns = [f"{c} ({variant})" for c in cols.columns]
-            wide = cols if wide is None else wide.join(cols)
-        body += f"<h3>Weighted least squares, {form} (HC1 robust errors)</h3>"
-        body += table_html(wide.reset_index())
-    body += (
-        "<p class='note'>Elasticity: percent change of " + cfg.target + " per percent of spend, at the mean "
-        "(adstocked) spend. The augmented rows are draws from the fitted graph, not new weeks: their t-statistics "
-        "and p-values count every row as an observation and so look more certain than the data are; compare the "
-        "coefficients and the variance inflation, not the p-values. Full tables: "
-        "<a href='vif.csv'>vif.csv</a>, <a href='regression.csv'>regression.csv</a>, "
-        "<a href='correlation_observed.csv'>correlation_observed.csv</a>"
-        + (", <a href='correlation_augmented.csv'>correlation_augmented.csv</a>" if has_aug else "")
-        + ".</p>"
-    )
-    if diag.notes:
-        body += "<p>" + " ".join(diag.notes) + "</p>"
-    return body
-
-
-def _coherence_html(checks: pd.DataFrame, variant: str) -> str:
-    """Flags first as a list of sentences; the checks that passed folded under one line."""
-    import html
-
-    mark = {"flag": "&#9888;", "uncertain": "?", "ok": "&#10003;"}
-    bad = checks[checks["status"] != "ok"]
-    good = checks[checks["status"] == "ok"]
-    body = (f"<p>Checks on the {variant} model's estimates: {int((checks['status'] == 'flag').sum())} flagged, "
-            f"{int((checks['status'] == 'uncertain').sum())} uncertain, {len(good)} fine "
-            "(<a href='coherence.csv'>coherence.csv</a>).</p>")
-    if len(bad):
-        body += "<ul class='checks'>" + "".join(
-            f"<li class='{r.status}'><span>{mark[r.status]}</span> {html.escape(r.sentence)}</li>"
-            for r in bad.itertuples()) + "</ul>"
-    if len(good):
-        body += ("<details><summary>Checks that passed</summary><ul class='checks'>" + "".join(
-            f"<li class='ok'><span>{mark['ok']}</span> {html.escape(r.sentence)}</li>" for r in good.itertuples())
-            + "</ul></details>")
-    return body
-
-
-def _disagreements_html(report) -> str:
-    """The real disagreements between data and knowledge, one sentence each; the rest in the CSV."""
-    import html
-
-    said = report.disagreements()
-    body = "<h3>Where the data disagree with the expert knowledge</h3>"
-    if said:
-        body += "<ul class='checks'>" + "".join(
-            f"<li class='flag'><span>&#9888;</span> {html.escape(t)}</li>" for t in said) + "</ul>"
-    else:
-        body += "<p>No disagreement: every required edge is supported and no ruled-out edge is.</p>"
-    pairs = report.dependent_pairs()
-    if pairs:
-        body += ("<p>Dependent although the knowledge rules out an edge either way (a common cause outside the "
-                 "data, such as the calendar, explains it): " + ", ".join(f"{a} &ndash; {b}" for a, b in pairs)
-                 + ".</p>")
-    body += ("<p class='small'>Every verdict with its evidence (CI test, share of data-only bootstrap fits "
-             "with the edge and with its reverse): <a href='disagreements.csv'>disagreements.csv</a>; "
-             "the full discovery report: <a href='discovery.md'>discovery.md</a>.</p>")
-    return body

@@ -1,0 +1,146 @@
+"""The few sentences at the top of a marketing mix report: what to do, how sure, what the data could not tell."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ReportSummary", "allocation_lift", "summarize_run"]
+
+# A move "pays off" with this share of the bootstrap refits or more: the same bar as a 80% confidence.
+_SURE = 0.8
+# Fewer bootstrap refits than this cannot make a recommendation "fairly sure".
+_MIN_REFITS = 10
+# Spend changes under this many percent are reported as "keep".
+_MOVE = 5.0
+_HARD_VIF = 5.0
+
+
+class ReportSummary(NamedTuple):
+    """Plain sentences for the top of the report.
+
+    Attributes:
+        action: what to do with the budget.
+        confidence: how sure the recommendation is, with the numbers behind it.
+        unknowns: what the data could not tell.
+        sure: True when there are at least 10 bootstrap refits, the move pays off in at least
+            80% of them, and the model fitted without augmentation agrees on its sign.
+        lift_draws: lift of the proposed allocation under each bootstrap refit (may be empty).
+    """
+
+    action: str
+    confidence: tuple
+    unknowns: tuple
+    sure: bool
+    lift_draws: np.ndarray
+
+
+def allocation_lift(models: Sequence, spend: np.ndarray, allocation: np.ndarray) -> np.ndarray:
+    """Predicted change of the total target when each channel's weekly spend is scaled to
+    ``allocation`` (totals per channel), under each of ``models`` (:class:`ResponseModel`).
+
+    Example:
+        >>> from causalda_jax.mmm import ResponseModel
+        >>> feats = pd.DataFrame({"tv": [1.0, 2.0], "y": [0.0, 0.0]})
+        >>> m = ResponseModel(feats, ("tv",), np.zeros(1), "y", ("tv",), {}, {"y": lambda X: 3 * X[:, 0]})
+        >>> allocation_lift([m], np.array([[1.0], [2.0]]), np.array([6.0])).tolist()
+        [9.0]
+    """
+    spend = np.asarray(spend, np.float64)
+    current = spend.sum(axis=0)
+    mult = np.divide(allocation, current, out=np.ones_like(current), where=current > 0)
+    scenarios = np.stack([spend, spend * mult])
+    return np.array([float(np.diff(m.predict(scenarios).sum(axis=1))[0]) for m in models])
+
+
+def _fmt(x: float) -> str:
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
+
+
+def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, truth=None) -> ReportSummary:
+    """What to do, how sure, and what the data could not tell, from a finished run."""
+    cfg = mmm.config
+    main = mmm.main_variant
+    weeks = len(mmm.weekly_)
+    t = budget.table
+    pct = t["change_percent"].fillna(0.0)
+    cuts = [f"{r.channel} by {-p:.0f}%" for r, p in zip(t.itertuples(), pct) if p <= -_MOVE]
+    raises = [f"{r.channel} by {p:.0f}%" for r, p in zip(t.itertuples(), pct) if p >= _MOVE]
+    moved = bool(cuts or raises) and budget.lift > 0
+    if moved:
+        action = ("Shift budget: " + "; ".join(filter(None, [
+            "cut " + ", ".join(cuts) if cuts else "", "raise " + ", ".join(raises) if raises else ""]))
+            + f". The {main} model predicts {_fmt(budget.lift)} {cfg.target} ({budget.lift_percent:+.1f}%) over "
+            f"the {weeks} observed weeks, with the total budget unchanged.")
+    else:
+        action = (f"Keep the current allocation: no reallocation within the bounds changes predicted {cfg.target} "
+                  f"by {_MOVE:.0f}% of a channel's spend or more with a gain.")
+
+    draws = allocation_lift(mmm.boot_.get(main, ()), mmm.spend_, t["optimal_spend"].to_numpy(np.float64))
+    conf = []
+    share = float(np.mean(draws > 0)) if draws.size else np.nan
+    if draws.size:
+        lo, hi = np.percentile(draws, [5, 95])
+        conf.append(f"Across {draws.size} bootstrap refits the same move changes predicted {cfg.target} by "
+                    f"{_fmt(lo)} to {_fmt(hi)} (90% of refits); it pays off in {int((draws > 0).sum())} of "
+                    f"{draws.size}.")
+    else:
+        conf.append("No bootstrap refits were run, so there is no measure of how much the lift could vary.")
+    others = {k: v for k, v in budget.checks.items() if k != "truth"}
+    agree = all(np.sign(v) == np.sign(budget.lift) for v in others.values())
+    for name, v in others.items():
+        conf.append(f"The model fitted on the {name} rows only predicts {_fmt(v)} for the same move"
+                    + (" (same direction)." if np.sign(v) == np.sign(budget.lift) else " (opposite direction)."))
+    if "truth" in budget.checks:
+        tv = budget.checks["truth"]
+        conf.append(f"Against the simulation's ground truth the move changes {cfg.target} by {_fmt(tv)}"
+                    + (": it would pay off." if tv > 0 else ": in this simulation it would lose sales."))
+    flags = int((coherence["status"] == "flag").sum())
+    if flags:
+        conf.append(f"{flags} business-coherence check{'s' if flags > 1 else ''} flagged (see below).")
+    sure = moved and draws.size >= _MIN_REFITS and share >= _SURE and agree
+    if moved:
+        few = f" (only {draws.size} bootstrap refits)" if draws.size < _MIN_REFITS else ""
+        conf.insert(0, "Fairly sure." if sure else
+                    f"Not sure{few}: treat the move as a hypothesis to test (for example with a geo experiment), "
+                    "not a plan.")
+
+    unknowns = []
+    v = diagnostics.vif[diagnostics.vif["role"] == "channel"]
+    hard = v[v["observed"] > _HARD_VIF]
+    if len(hard):
+        text = (f"The observed weeks barely separate {', '.join(hard['term'])} from the other drivers (variance "
+                f"inflation above {_HARD_VIF:.0f})")
+        if hard["augmented"].notna().any():
+            still = hard.loc[hard["augmented"] > _HARD_VIF, "term"].tolist()
+            text += ("; with augmentation all fall below it" if not still
+                     else f"; with augmentation {', '.join(still)} stay above it")
+        unknowns.append(text + ".")
+    unsure = coherence[coherence["status"] == "uncertain"]
+    if len(unsure):
+        unknowns.append("Whether " + ", ".join(dict.fromkeys(unsure["channel"])) + " work at all: the ROI interval "
+                        "reaches zero.")
+    if mmm.discovery_ is not None:
+        e = mmm.discovery_.report.edges
+        missing = e[(e["verdict"] == "not supported") & (e["kind"] == "required")]
+        if len(missing):
+            unknowns.append("Whether " + ", ".join(f"{r.source} drives {r.target}" for r in missing.itertuples())
+                            + ": the data do not support these expert edges.")
+    s = results.summary
+    if set(s["variant"]) >= {"augmented", "observed"}:
+        wide = s.pivot(index="channel", columns="variant", values="roi")
+        lo = s.pivot(index="channel", columns="variant", values="roi_lower")
+        hi = s.pivot(index="channel", columns="variant", values="roi_upper")
+        apart = [c for c in wide.index if np.isfinite(lo.loc[c]).all()
+                 and (hi.loc[c, "augmented"] < lo.loc[c, "observed"] or hi.loc[c, "observed"] < lo.loc[c, "augmented"])]
+        if apart:
+            unknowns.append("The ROI of " + ", ".join(
+                f"{c} ({wide.loc[c, 'augmented']:.2g} with augmentation, {wide.loc[c, 'observed']:.2g} without)"
+                for c in apart) + ": the two fits' intervals do not overlap, so the estimate depends on the method.")
+    if not unknowns:
+        unknowns.append("Nothing flagged by these checks; the fit chart is in-sample and does not show "
+                        "how well the model predicts new weeks.")
+    return ReportSummary(action, tuple(conf), tuple(unknowns), bool(sure), draws)
