@@ -60,8 +60,15 @@ def test_summary_states_the_move_its_odds_and_the_truth(run):
         assert text.startswith("Fairly sure." if s.sure else "Not sure")
     else:
         assert s.action.startswith("Keep the current allocation") and not s.sure
-    assert f"ground truth the move changes sales by" in " ".join(s.confidence)
-    assert s.unknowns
+    assert "ground truth the move changes sales by" in " ".join(s.confidence)
+    # Spend pushed past the largest observed week is named, with the share of weeks affected.
+    unknowns = " ".join(s.unknowns)
+    for j, r in enumerate(budget.table.itertuples()):
+        m, col = r.optimal_spend / r.current_spend, mmm.spend_[:, j]
+        share = np.mean(m * col > col.max())
+        if m > 1.05 and share > 0:
+            assert f"{r.channel} in {100 * share:.0f}% of weeks" in unknowns
+    assert s.unknowns[-1].startswith("Whether the model's form is right")
 
 
 def test_too_few_refits_are_never_sure(run):

@@ -121,8 +121,8 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
         unknowns.append(text + ".")
     unsure = coherence[coherence["status"] == "uncertain"]
     if len(unsure):
-        unknowns.append("Whether " + ", ".join(dict.fromkeys(unsure["channel"])) + " work at all: the ROI interval "
-                        "reaches zero.")
+        unknowns.append("Whether " + ", ".join(dict.fromkeys(unsure["channel"])) + " has any effect: the ROI "
+                        "interval reaches zero.")
     if mmm.discovery_ is not None:
         e = mmm.discovery_.report.edges
         missing = e[(e["verdict"] == "not supported") & (e["kind"] == "required")]
@@ -140,7 +140,24 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
             unknowns.append("The ROI of " + ", ".join(
                 f"{c} ({wide.loc[c, 'augmented']:.2g} with augmentation, {wide.loc[c, 'observed']:.2g} without)"
                 for c in apart) + ": the two fits' intervals do not overlap, so the estimate depends on the method.")
-    if not unknowns:
-        unknowns.append("Nothing flagged by these checks; the fit chart is in-sample and does not show "
-                        "how well the model predicts new weeks.")
+    main_s = s[s["variant"] == main].set_index("channel")
+    wide_ci = [c for c, r in main_s.iterrows()
+               if c not in set(unsure["channel"]) and np.isfinite(r["roi_lower"]) and r["roi"] > 0 and (r["roi_upper"] - r["roi_lower"]) > 0.5 * r["roi"]]
+    if wide_ci:
+        unknowns.append("The ROI of " + ", ".join(
+            f"{c} beyond a range of {main_s.loc[c, 'roi_lower']:.2g} to {main_s.loc[c, 'roi_upper']:.2g}"
+            for c in wide_ci) + " (bootstrap interval wider than half the estimate).")
+    beyond = []
+    for r in t.itertuples():
+        m = r.optimal_spend / r.current_spend if r.current_spend > 0 else 1.0
+        col = mmm.spend_[:, list(cfg.channels).index(r.channel)]
+        if m > 1.0 + _MOVE / 100:
+            share = float(np.mean(m * col > col.max()))
+            if share > 0:
+                beyond.append(f"{r.channel} in {100 * share:.0f}% of weeks")
+    if beyond:
+        unknowns.append("How sales respond to spend above anything observed: the proposal goes past the largest "
+                        "observed week for " + ", ".join(beyond) + ", where the model extrapolates.")
+    unknowns.append("Whether the model's form is right: bootstrap refits measure how much the estimates move "
+                    "with the weeks, not a wrong model; a holdout or an experiment checks that.")
     return ReportSummary(action, tuple(conf), tuple(unknowns), bool(sure), draws)
