@@ -144,9 +144,9 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
     wide_ci = [c for c, r in main_s.iterrows()
                if c not in set(unsure["channel"]) and np.isfinite(r["roi_lower"]) and r["roi"] > 0 and (r["roi_upper"] - r["roi_lower"]) > 0.5 * r["roi"]]
     if wide_ci:
-        unknowns.append("The ROI of " + ", ".join(
-            f"{c} beyond a range of {main_s.loc[c, 'roi_lower']:.2g} to {main_s.loc[c, 'roi_upper']:.2g}"
-            for c in wide_ci) + " (bootstrap interval wider than half the estimate).")
+        unknowns.append("The exact ROI of " + ", ".join(
+            f"{c} (somewhere in {main_s.loc[c, 'roi_lower']:.2g} to {main_s.loc[c, 'roi_upper']:.2g})"
+            for c in wide_ci) + ": each bootstrap interval is wider than half the estimate.")
     beyond = []
     for r in t.itertuples():
         m = r.optimal_spend / r.current_spend if r.current_spend > 0 else 1.0
