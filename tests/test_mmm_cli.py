@@ -66,7 +66,7 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     assert summary["roi_lower"].notna().all()
     # Robustness, coherence and the summary at the top of one page.
     for name in ("vif.csv", "regression.csv", "correlation_observed.csv", "correlation_augmented.csv",
-                 "coherence.csv", "correlation.png"):
+                 "coherence.csv", "correlation.png", "holdout.csv", "holdout.png"):
         assert (out / name).exists(), name
     assert html.index("What to do.") < html.index("How sure.") < html.index("What the data could not tell.")
     assert html.index("What to do.") < html.index('id="budget-allocation"')
@@ -76,6 +76,11 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     assert {"sign", "roi range", "negative weeks", "share", "cpa", "value per leads"} <= set(coherence["check"])
     assert set(coherence.loc[coherence["check"] == "roi range", "channel"]) == {"tv", "radio"}
     assert run["median_channel_vif"]["observed"] >= 1.0
+    holdout = pd.read_csv(out / "holdout.csv")
+    assert set(zip(holdout["variant"], holdout["split"])) == {
+        (v, s) for v in ("augmented", "observed") for s in ("holdout", "in-sample")}
+    assert (holdout.loc[holdout["split"] == "holdout", "weeks"] == 13).all()
+    assert html.index("refitted without the last 13 weeks") < html.index('alt="holdout"') < html.index('alt="fit"')
     assert run["summary"]["action"] and run["summary"]["unknowns"]
 
 

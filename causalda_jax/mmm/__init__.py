@@ -17,6 +17,9 @@ from ._diagnostics import robust_wls as robust_wls
 from ._diagnostics import variance_inflation as variance_inflation
 from ._diagnostics import weighted_correlation as weighted_correlation
 from ._data import validate_weekly as validate_weekly
+from ._holdout import HoldoutResult as HoldoutResult
+from ._holdout import forecast_scores as forecast_scores
+from ._holdout import holdout_validation as holdout_validation
 from ._kpis import MMMResults as MMMResults
 from ._kpis import ResponseModel as ResponseModel
 from ._kpis import channel_kpis as channel_kpis
@@ -40,6 +43,7 @@ from ._workflow import run_workflow as run_workflow
 __all__ = [
     "BudgetResult",
     "Diagnostics",
+    "HoldoutResult",
     "MMMConfig",
     "MMMResults",
     "MarketingMixModel",
@@ -60,8 +64,10 @@ __all__ = [
     "feature_table",
     "fit_geometric_decay",
     "fit_hill_curve",
+    "forecast_scores",
     "geometric_adstock",
     "hill",
+    "holdout_validation",
     "kpi_series",
     "load_config",
     "logistic_saturation",

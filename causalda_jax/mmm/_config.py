@@ -60,6 +60,9 @@ class MMMConfig:
             estimate outside it. Channels left out are not checked.
         kpi_column: a second outcome column in the data (conversions, leads) next to the
             target; the report then adds cost per acquisition and conversion checks.
+        holdout_weeks: the report refits every variant without the last ``holdout_weeks``
+            weeks and scores it on them (0 turns this off; skipped with a note when too few
+            weeks would remain).
 
     Example:
         >>> cfg = MMMConfig.from_dict({"target": "sales", "channels": ["tv", "radio"]})
@@ -94,9 +97,10 @@ class MMMConfig:
     budget_method: str = "surrogate"
     response_max: float = 2.0
     seed: int = 0
-    # Business coherence checks.
+    # Business coherence checks and holdout validation.
     roi_range: Mapping | None = None
     kpi_column: str | None = None
+    holdout_weeks: int = 13
 
     def __post_init__(self):
         for name in ("channels", "controls", "mediators"):
@@ -141,6 +145,8 @@ class MMMConfig:
         self._check_coherence_fields(named)
 
     def _check_coherence_fields(self, named: list) -> None:
+        if isinstance(self.holdout_weeks, bool) or int(self.holdout_weeks) != self.holdout_weeks or self.holdout_weeks < 0:
+            raise ValueError(f"holdout_weeks must be a non-negative integer; got {self.holdout_weeks!r}")
         if self.roi_range is not None:
             if not isinstance(self.roi_range, Mapping):
                 raise ValueError(f"roi_range must be a mapping {{channel: [low, high]}}; got {self.roi_range!r}")

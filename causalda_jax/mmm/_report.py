@@ -251,6 +251,23 @@ def plot_correlations(correlation: Mapping[str, pd.DataFrame], folder: str) -> s
     return _save(fig, folder, "correlation.png")
 
 
+def plot_holdout(predictions: pd.DataFrame, folder: str) -> str:
+    """Actual target and each refit's prediction, the held-out weeks shaded."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    first = predictions[predictions["variant"] == predictions["variant"].iloc[0]]
+    ax.plot(first["date"], first["actual"], color="k", lw=1, label="actual")
+    for v, part in predictions.groupby("variant", sort=False):
+        color, ls = _VARIANT_STYLE.get(v, ("k", "-"))
+        ax.plot(part["date"], part["predicted"], color=color, ls=ls, lw=1, label=f"refit ({v})")
+    held = first[first["split"] == "holdout"]["date"]
+    if len(held):
+        ax.axvspan(held.min(), held.max(), color="#f0e0c0", alpha=0.6, label="held out")
+    ax.legend(fontsize=8, ncol=4)
+    ax.set_title("refit without the last weeks: prediction on weeks it never saw (shaded)")
+    return _save(fig, folder, "holdout.png")
+
+
 def write_charts(folder: str, **parts) -> dict[str, str]:
     """Draw every chart whose inputs are given; returns ``{name: path}``."""
     os.makedirs(folder, exist_ok=True)
@@ -272,6 +289,8 @@ def write_charts(folder: str, **parts) -> dict[str, str]:
         out["pairs"] = plot_pairs(parts["observed"], parts.get("augmented"), parts["pairs"], folder)
     if parts.get("budget") is not None:
         out["budget"] = plot_budget(parts["budget"], folder)
+    if parts.get("holdout") is not None and len(parts["holdout"]):
+        out["holdout"] = plot_holdout(parts["holdout"], folder)
     if parts.get("correlation"):
         out["correlation"] = plot_correlations(parts["correlation"], folder)
     return out

@@ -8,10 +8,11 @@ import pandas as pd
 
 from ._config import MMMConfig
 from ._diagnostics import Diagnostics
+from ._holdout import HoldoutResult
 from ._report import table_html
 from ._summary import ReportSummary
 
-__all__ = ["coherence_html", "disagreements_html", "robustness_html", "summary_html"]
+__all__ = ["coherence_html", "disagreements_html", "holdout_html", "robustness_html", "summary_html"]
 
 
 def summary_html(summary: ReportSummary) -> str:
@@ -115,3 +116,21 @@ def disagreements_html(report, shown: int = 6) -> str:
              "with the edge and with its reverse): <a href='disagreements.csv'>disagreements.csv</a>; "
              "the full discovery report: <a href='discovery.md'>discovery.md</a>.</p>")
     return body
+
+
+def holdout_html(holdout: HoldoutResult) -> str:
+    """Holdout scores next to in-sample scores, with one sentence on what they mean."""
+    if holdout.note:
+        return f"<p class='note'>{html.escape(holdout.note)}</p>"
+    sc = holdout.scores
+    wide = sc.pivot(index="variant", columns="split", values=["mape", "r2", "nrmse"])
+    wide = wide.reindex(columns=[(m, s) for m in ("mape", "r2", "nrmse") for s in ("holdout", "in-sample")])
+    wide.columns = [f"{m.upper() if m != 'r2' else 'R²'} {s}" for m, s in wide.columns]
+    weeks = int(sc.loc[sc["split"] == "holdout", "weeks"].iloc[0])
+    held = sc[sc["split"] == "holdout"].set_index("variant")
+    best = held["mape"].idxmin()
+    text = (f"Each variant refitted without the last {weeks} weeks and scored on them (the graph was learned on "
+            f"all weeks). Lowest holdout MAPE: <b>{html.escape(best)}</b> ({100 * held.loc[best, 'mape']:.1f}%). "
+            "In-sample scores of flexible models are close to perfect and prove little; the holdout columns "
+            "are the test (<a href='holdout.csv'>holdout.csv</a>).")
+    return f"<p>{text}</p>" + table_html(wide.reset_index()) + "{chart:holdout}"

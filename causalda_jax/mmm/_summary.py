@@ -60,7 +60,8 @@ def _fmt(x: float) -> str:
     return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
 
 
-def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, truth=None) -> ReportSummary:
+def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, truth=None, holdout=None
+                  ) -> ReportSummary:
     """What to do, how sure, and what the data could not tell, from a finished run."""
     cfg = mmm.config
     main = mmm.main_variant
@@ -98,6 +99,10 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
         tv = budget.checks["truth"]
         conf.append(f"Against the simulation's ground truth the move changes {cfg.target} by {_fmt(tv)}"
                     + (": it would pay off." if tv > 0 else ": in this simulation it would lose sales."))
+    if holdout is not None and len(holdout.scores):
+        held = holdout.scores[holdout.scores["split"] == "holdout"].set_index("variant")
+        conf.append(f"On the last {int(held['weeks'].iloc[0])} weeks, held out from a refit, the {main} model "
+                    f"is off by {100 * held.loc[main, 'mape']:.1f}% on average (R² {held.loc[main, 'r2']:.2f}).")
     flags = int((coherence["status"] == "flag").sum())
     if flags:
         conf.append(f"{flags} business-coherence check{'s' if flags > 1 else ''} flagged (see below).")

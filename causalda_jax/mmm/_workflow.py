@@ -13,6 +13,7 @@ import pandas as pd
 from ._coherence import coherence_checks
 from ._config import MMMConfig
 from ._diagnostics import Diagnostics, diagnostics
+from ._holdout import holdout_validation
 from ._model import MarketingMixModel
 from ._summary import summarize_run
 
@@ -49,12 +50,14 @@ def run_workflow(
     Writes into ``out``: ``index.html`` (self-contained), the PNG charts, the CSV tables
     (``contributions``, ``summary``, ``response``, ``fit``, ``budget``, ``truth`` when known;
     ``vif``, ``regression``, ``correlation_<variant>`` from :func:`diagnostics`; ``coherence``;
-    ``disagreements`` when the graph was learned), ``graph.json``, ``discovery.md`` (when the
+    ``disagreements`` when the graph was learned; ``holdout`` when ``holdout_weeks`` leaves enough
+    weeks to fit), ``graph.json``, ``discovery.md`` (when the
     graph was learned), ``augmented.csv`` and ``run.json`` (config, timings, headline numbers).
 
     Returns:
         The contents of ``run.json`` plus ``"model"`` (the fitted model), ``"results"``,
-        ``"budget"``, ``"diagnostics"``, ``"coherence"`` and ``"summary"`` (:class:`ReportSummary`).
+        ``"budget"``, ``"diagnostics"``, ``"coherence"``, ``"summary"`` (:class:`ReportSummary`) and
+        ``"holdout"`` (:class:`HoldoutResult`).
     """
     from . import _report as rp
 
@@ -75,12 +78,20 @@ def run_workflow(
     t1 = time.perf_counter()
     say("robustness diagnostics (VIF, correlations, robust regressions)")
     diag = diagnostics(mmm)
-    coherence = coherence_checks(results, config, variant=mmm.main_variant, data=data, diagnostics=diag)
     timings["diagnostics_s"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    if config.holdout_weeks:
+        say(f"holdout: refitting without the last {config.holdout_weeks} weeks")
+    holdout = holdout_validation(mmm, config.holdout_weeks)
+    timings["holdout_s"] = time.perf_counter() - t1
+    coherence = coherence_checks(results, config, variant=mmm.main_variant, data=data, diagnostics=diag)
     t1 = time.perf_counter()
     say("writing tables, charts and report")
     paths = results.to_csv(out) + diag.to_csv(out) + [os.path.join(out, "coherence.csv")]
     coherence.to_csv(paths[-1], index=False)
+    if len(holdout.scores):
+        paths.append(os.path.join(out, "holdout.csv"))
+        holdout.scores.to_csv(paths[-1], index=False)
     budget.table.to_csv(os.path.join(out, "budget.csv"), index=False)
     mmm.graph_.to_json(os.path.join(out, "graph.json"))
     if mmm.augmented_rows_ is not None:
@@ -108,10 +119,10 @@ def run_workflow(
     charts = rp.write_charts(
         out, results=results, truth=truth, graph=mmm.graph_, tiers=tiers, variant=mmm.main_variant,
         true_curves=true_curves, pairs=pairs[:6], observed=mmm.features_, augmented=mmm.augmented_rows_, budget=budget,
-        correlation=diag.correlation,
+        correlation=diag.correlation, holdout=holdout.predictions,
     )
-    top = summarize_run(mmm, results, budget, diag, coherence, truth)
-    sections = _sections(mmm, results, budget, truth, diag, coherence, top)
+    top = summarize_run(mmm, results, budget, diag, coherence, truth, holdout)
+    sections = _sections(mmm, results, budget, truth, diag, coherence, top, holdout)
     html_path = rp.write_html(out, title, sections, charts)
     timings["report_s"] = time.perf_counter() - t1
     timings["total_s"] = time.perf_counter() - t0
@@ -129,6 +140,7 @@ def run_workflow(
         "median_channel_vif": {"observed": float(ch_vif["observed"].median()),
                                "augmented": float(ch_vif["augmented"].median())},
         "coherence_flags": int((coherence["status"] == "flag").sum()),
+        "holdout": holdout.scores.to_dict("records") if len(holdout.scores) else holdout.note,
         "timings": timings,
         "report": html_path,
         "tables": paths + [os.path.join(out, "budget.csv")],
@@ -142,11 +154,11 @@ def run_workflow(
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(run, f, indent=2, default=lambda o: float(o) if isinstance(o, np.floating) else str(o))
     return {**run, "model": mmm, "results": results, "budget": budget, "diagnostics": diag,
-            "coherence": coherence, "summary": top}
+            "coherence": coherence, "summary": top, "holdout": holdout}
 
 
 def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics, coherence: pd.DataFrame,
-              summary) -> list[tuple[str, str]]:
+              summary, holdout) -> list[tuple[str, str]]:
     from . import _report_sections as rs
     from ._report import table_html
 
@@ -186,7 +198,7 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
     if mmm.discovery_ is not None:
         graph_body += rs.disagreements_html(mmm.discovery_.report)
     out.append(("Causal graph", graph_body))
-    out.append(("Fit", "{chart:fit}{chart:decomposition}"))
+    out.append(("Fit: held-out weeks first, then in-sample", rs.holdout_html(holdout) + "{chart:fit}{chart:decomposition}"))
     out.append(("Contributions over time", "{chart:contributions}"))
     out.append(("Share of spend vs share of effect", "{chart:shares}"))
     out.append(("Response curves", "{chart:response}"))
