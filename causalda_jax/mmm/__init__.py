@@ -28,6 +28,8 @@ from ._knowledge import default_knowledge as default_knowledge
 from ._knowledge import expert_graph as expert_graph
 from ._model import MarketingMixModel as MarketingMixModel
 from ._model import make_regressor as make_regressor
+from ._risk_budget import RiskAwareBudget as RiskAwareBudget
+from ._risk_budget import risk_aware_budget as risk_aware_budget
 from ._simulate import SimulatedMMM as SimulatedMMM
 from ._summary import ReportSummary as ReportSummary
 from ._summary import allocation_lift as allocation_lift
@@ -49,6 +51,7 @@ __all__ = [
     "MarketingMixModel",
     "ReportSummary",
     "ResponseModel",
+    "RiskAwareBudget",
     "RobustFit",
     "SimulatedMMM",
     "allocate_gradient",
@@ -73,6 +76,7 @@ __all__ = [
     "logistic_saturation",
     "make_regressor",
     "project_to_budget",
+    "risk_aware_budget",
     "robust_wls",
     "run_workflow",
     "simulate",

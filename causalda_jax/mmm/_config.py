@@ -63,6 +63,9 @@ class MMMConfig:
         holdout_weeks: the report refits every variant without the last ``holdout_weeks``
             weeks and scores it on them (0 turns this off; skipped with a note when too few
             weeks would remain).
+        budget_confidence: probability over the bootstrap refits that the risk-aware allocation
+            must beat the current one with to be recommended; below it the report says "no
+            reliable gain".
 
     Example:
         >>> cfg = MMMConfig.from_dict({"target": "sales", "channels": ["tv", "radio"]})
@@ -101,6 +104,7 @@ class MMMConfig:
     roi_range: Mapping | None = None
     kpi_column: str | None = None
     holdout_weeks: int = 13
+    budget_confidence: float = 0.8
 
     def __post_init__(self):
         for name in ("channels", "controls", "mediators"):
@@ -147,6 +151,8 @@ class MMMConfig:
     def _check_coherence_fields(self, named: list) -> None:
         if isinstance(self.holdout_weeks, bool) or int(self.holdout_weeks) != self.holdout_weeks or self.holdout_weeks < 0:
             raise ValueError(f"holdout_weeks must be a non-negative integer; got {self.holdout_weeks!r}")
+        if not 0 < self.budget_confidence < 1:
+            raise ValueError(f"budget_confidence must be in (0, 1); got {self.budget_confidence}")
         if self.roi_range is not None:
             if not isinstance(self.roi_range, Mapping):
                 raise ValueError(f"roi_range must be a mapping {{channel: [low, high]}}; got {self.roi_range!r}")

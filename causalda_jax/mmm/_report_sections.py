@@ -12,7 +12,7 @@ from ._holdout import HoldoutResult
 from ._report import table_html
 from ._summary import ReportSummary
 
-__all__ = ["coherence_html", "disagreements_html", "holdout_html", "robustness_html", "summary_html"]
+__all__ = ["coherence_html", "disagreements_html", "holdout_html", "risk_budget_html", "robustness_html", "summary_html"]
 
 
 def summary_html(summary: ReportSummary) -> str:
@@ -134,3 +134,21 @@ def holdout_html(holdout: HoldoutResult) -> str:
             "In-sample scores of flexible models are close to perfect and prove little; the holdout columns "
             "are the test (<a href='holdout.csv'>holdout.csv</a>).")
     return f"<p>{text}</p>" + table_html(wide.reset_index()) + "{chart:holdout}"
+
+
+def risk_budget_html(risk, target: str) -> str:
+    """The allocation chosen for expected sales over the refits, its odds, or "no reliable gain"."""
+    if risk is None:
+        return "<p class='note'>No risk-aware allocation: it needs two or more bootstrap refits.</p>"
+    n, k = risk.draws.size, int((risk.draws > 0).sum())
+    lo, hi = risk.lift_interval
+    head = ("<h3>Risk-aware allocation (expected " + html.escape(target) + f" over {n} bootstrap refits)</h3>")
+    verdict = (f"It beats the current allocation in {k} of {n} refits ({100 * risk.probability:.0f}%); "
+               f"expected lift {risk.expected_lift:+.4g}, 90% of refits between {lo:+.4g} and {hi:+.4g}.")
+    if not risk.reliable:
+        verdict = (f"<b>No reliable gain</b>: {verdict} That is below the {100 * risk.confidence:.0f}% the config "
+                   "asks for (budget_confidence), so the report does not recommend a move.")
+    if risk.truth_lift is not None:
+        verdict += f" True lift in the simulation: {risk.truth_lift:+.4g}."
+    return head + f"<p>{verdict}</p>" + table_html(risk.table) + \
+        "<p class='small'>Table: <a href='risk_budget.csv'>risk_budget.csv</a>.</p>"

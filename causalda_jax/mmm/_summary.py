@@ -26,8 +26,9 @@ class ReportSummary(NamedTuple):
         action: what to do with the budget.
         confidence: how sure the recommendation is, with the numbers behind it.
         unknowns: what the data could not tell.
-        sure: True when there are at least 10 bootstrap refits, the move pays off in at least
-            80% of them, and the model fitted without augmentation agrees on its sign.
+        sure: True when there are at least 10 bootstrap refits and the move is reliable: with a
+            risk-aware budget, by its own threshold; without, it pays off in at least 80% of the
+            refits and the model fitted without augmentation agrees on its sign.
         lift_draws: lift of the proposed allocation under each bootstrap refit (may be empty).
     """
 
@@ -60,45 +61,78 @@ def _fmt(x: float) -> str:
     return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
 
 
-def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, truth=None, holdout=None
+def _moves(table: pd.DataFrame) -> str:
+    """'cut a by 20%; raise b by 30%' for changes of at least _MOVE percent, else ''."""
+    pct = table["change_percent"].fillna(0.0)
+    cuts = [f"{r.channel} by {-p:.0f}%" for r, p in zip(table.itertuples(), pct) if p <= -_MOVE]
+    raises = [f"{r.channel} by {p:.0f}%" for r, p in zip(table.itertuples(), pct) if p >= _MOVE]
+    return "; ".join(filter(None, ["cut " + ", ".join(cuts) if cuts else "",
+                                   "raise " + ", ".join(raises) if raises else ""]))
+
+
+def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, truth=None, holdout=None, risk=None
                   ) -> ReportSummary:
-    """What to do, how sure, and what the data could not tell, from a finished run."""
+    """What to do, how sure, and what the data could not tell, from a finished run.
+
+    With a :class:`RiskAwareBudget` (``risk``) the recommendation is the allocation chosen for
+    expected sales over the bootstrap refits, and "no reliable gain" when it beats the current
+    allocation in fewer refits than its threshold; without, the main model's allocation
+    (``budget``) judged by its lift under each refit.
+    """
     cfg = mmm.config
     main = mmm.main_variant
     weeks = len(mmm.weekly_)
     t = budget.table
-    pct = t["change_percent"].fillna(0.0)
-    cuts = [f"{r.channel} by {-p:.0f}%" for r, p in zip(t.itertuples(), pct) if p <= -_MOVE]
-    raises = [f"{r.channel} by {p:.0f}%" for r, p in zip(t.itertuples(), pct) if p >= _MOVE]
-    moved = bool(cuts or raises) and budget.lift > 0
-    if moved:
-        action = ("Shift budget: " + "; ".join(filter(None, [
-            "cut " + ", ".join(cuts) if cuts else "", "raise " + ", ".join(raises) if raises else ""]))
-            + f". The {main} model predicts {_fmt(budget.lift)} {cfg.target} ({budget.lift_percent:+.1f}%) over "
-            f"the {weeks} observed weeks, with the total budget unchanged.")
-    else:
-        action = (f"Keep the current allocation: no reallocation within the bounds changes predicted {cfg.target} "
-                  f"by {_MOVE:.0f}% of a channel's spend or more with a gain.")
-
-    draws = allocation_lift(mmm.boot_.get(main, ()), mmm.spend_, t["optimal_spend"].to_numpy(np.float64))
-    conf = []
-    share = float(np.mean(draws > 0)) if draws.size else np.nan
-    if draws.size:
-        lo, hi = np.percentile(draws, [5, 95])
-        conf.append(f"Across {draws.size} bootstrap refits the same move changes predicted {cfg.target} by "
-                    f"{_fmt(lo)} to {_fmt(hi)} (90% of refits); it pays off in {int((draws > 0).sum())} of "
-                    f"{draws.size}.")
-    else:
-        conf.append("No bootstrap refits were run, so there is no measure of how much the lift could vary.")
     others = {k: v for k, v in budget.checks.items() if k != "truth"}
     agree = all(np.sign(v) == np.sign(budget.lift) for v in others.values())
-    for name, v in others.items():
-        conf.append(f"The model fitted on the {name} rows only predicts {_fmt(v)} for the same move"
-                    + (" (same direction)." if np.sign(v) == np.sign(budget.lift) else " (opposite direction)."))
-    if "truth" in budget.checks:
-        tv = budget.checks["truth"]
-        conf.append(f"Against the simulation's ground truth the move changes {cfg.target} by {_fmt(tv)}"
-                    + (": it would pay off." if tv > 0 else ": in this simulation it would lose sales."))
+    conf = []
+    if risk is not None:
+        draws = risk.draws
+        moves = _moves(risk.table)
+        moved = bool(moves) and risk.expected_lift > 0 and risk.reliable
+        n, k = draws.size, int((draws > 0).sum())
+        if moved:
+            action = (f"Shift budget: {moves}, with the total unchanged (chosen for expected {cfg.target} over {n} "
+                      f"bootstrap refits). Expected lift {_fmt(risk.expected_lift)} over the {weeks} observed weeks "
+                      f"(90% of refits: {_fmt(risk.lift_interval[0])} to {_fmt(risk.lift_interval[1])}).")
+        else:
+            action = (f"No reliable gain: keep the current allocation. The best allocation for expected "
+                      f"{cfg.target} beats the current one in {k} of {n} bootstrap refits, below the "
+                      f"{100 * risk.confidence:.0f}% asked for.")
+        conf.append(f"It beats the current allocation in {k} of {n} refits.")
+        if risk.truth_lift is not None:
+            conf.append(f"Against the simulation's ground truth it changes {cfg.target} by {_fmt(risk.truth_lift)}"
+                        + (": it would pay off." if risk.truth_lift > 0 else ": in this simulation it would lose sales."))
+        conf.append(f"The single {main} fit's own optimum (budget section) predicts {_fmt(budget.lift)}"
+                    + "".join(f"; the {name} fit predicts {_fmt(v)} for it" for name, v in others.items())
+                    + (f"; the truth {_fmt(budget.checks['truth'])}" if "truth" in budget.checks else "") + ".")
+        sure = moved and n >= _MIN_REFITS
+    else:
+        moves = _moves(t)
+        moved = bool(moves) and budget.lift > 0
+        if moved:
+            action = (f"Shift budget: {moves}. The {main} model predicts {_fmt(budget.lift)} {cfg.target} "
+                      f"({budget.lift_percent:+.1f}%) over the {weeks} observed weeks, with the total budget unchanged.")
+        else:
+            action = (f"Keep the current allocation: no reallocation within the bounds changes predicted {cfg.target} "
+                      f"by {_MOVE:.0f}% of a channel's spend or more with a gain.")
+        draws = allocation_lift(mmm.boot_.get(main, ()), mmm.spend_, t["optimal_spend"].to_numpy(np.float64))
+        share = float(np.mean(draws > 0)) if draws.size else np.nan
+        if draws.size:
+            lo, hi = np.percentile(draws, [5, 95])
+            conf.append(f"Across {draws.size} bootstrap refits the same move changes predicted {cfg.target} by "
+                        f"{_fmt(lo)} to {_fmt(hi)} (90% of refits); it pays off in {int((draws > 0).sum())} of "
+                        f"{draws.size}.")
+        else:
+            conf.append("No bootstrap refits were run, so there is no measure of how much the lift could vary.")
+        for name, v in others.items():
+            conf.append(f"The model fitted on the {name} rows only predicts {_fmt(v)} for the same move"
+                        + (" (same direction)." if np.sign(v) == np.sign(budget.lift) else " (opposite direction)."))
+        if "truth" in budget.checks:
+            tv = budget.checks["truth"]
+            conf.append(f"Against the simulation's ground truth the move changes {cfg.target} by {_fmt(tv)}"
+                        + (": it would pay off." if tv > 0 else ": in this simulation it would lose sales."))
+        sure = moved and draws.size >= _MIN_REFITS and share >= _SURE and agree
     if holdout is not None and len(holdout.scores):
         held = holdout.scores[holdout.scores["split"] == "holdout"].set_index("variant")
         conf.append(f"On the last {int(held['weeks'].iloc[0])} weeks, held out from a refit, the {main} model "
@@ -106,7 +140,6 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
     flags = int((coherence["status"] == "flag").sum())
     if flags:
         conf.append(f"{flags} business-coherence check{'s' if flags > 1 else ''} flagged (see below).")
-    sure = moved and draws.size >= _MIN_REFITS and share >= _SURE and agree
     if moved:
         few = f" (only {draws.size} bootstrap refits)" if draws.size < _MIN_REFITS else ""
         conf.insert(0, "Fairly sure." if sure else
@@ -153,7 +186,7 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
             f"{c} (somewhere in {main_s.loc[c, 'roi_lower']:.2g} to {main_s.loc[c, 'roi_upper']:.2g})"
             for c in wide_ci) + ": each bootstrap interval is wider than half the estimate.")
     beyond = []
-    for r in t.itertuples():
+    for r in (risk.table if risk is not None else t).itertuples():
         m = r.optimal_spend / r.current_spend if r.current_spend > 0 else 1.0
         col = mmm.spend_[:, list(cfg.channels).index(r.channel)]
         if m > 1.0 + _MOVE / 100:

@@ -15,6 +15,7 @@ from ._config import MMMConfig
 from ._diagnostics import Diagnostics, diagnostics
 from ._holdout import holdout_validation
 from ._model import MarketingMixModel
+from ._risk_budget import risk_aware_budget
 from ._summary import summarize_run
 
 __all__ = ["run_workflow", "true_response_curves"]
@@ -51,13 +52,13 @@ def run_workflow(
     (``contributions``, ``summary``, ``response``, ``fit``, ``budget``, ``truth`` when known;
     ``vif``, ``regression``, ``correlation_<variant>`` from :func:`diagnostics`; ``coherence``;
     ``disagreements`` when the graph was learned; ``holdout`` when ``holdout_weeks`` leaves enough
-    weeks to fit), ``graph.json``, ``discovery.md`` (when the
+    weeks to fit; ``risk_budget`` with two or more bootstrap refits), ``graph.json``, ``discovery.md`` (when the
     graph was learned), ``augmented.csv`` and ``run.json`` (config, timings, headline numbers).
 
     Returns:
         The contents of ``run.json`` plus ``"model"`` (the fitted model), ``"results"``,
         ``"budget"``, ``"diagnostics"``, ``"coherence"``, ``"summary"`` (:class:`ReportSummary`) and
-        ``"holdout"`` (:class:`HoldoutResult`).
+        ``"holdout"`` (:class:`HoldoutResult`) and ``"risk_budget"`` (:class:`RiskAwareBudget` or None).
     """
     from . import _report as rp
 
@@ -74,6 +75,10 @@ def run_workflow(
     t1 = time.perf_counter()
     say(f"optimising the budget ({config.budget_method})")
     budget = mmm.optimize_budget(truth=truth)
+    risk = None
+    if config.bootstrap >= 2:
+        say("risk-aware budget over the bootstrap refits")
+        risk = risk_aware_budget(mmm, confidence=config.budget_confidence, interval=config.interval, truth=truth)
     timings["budget_s"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     say("robustness diagnostics (VIF, correlations, robust regressions)")
@@ -93,6 +98,9 @@ def run_workflow(
         paths.append(os.path.join(out, "holdout.csv"))
         holdout.scores.to_csv(paths[-1], index=False)
     budget.table.to_csv(os.path.join(out, "budget.csv"), index=False)
+    if risk is not None:
+        paths.append(os.path.join(out, "risk_budget.csv"))
+        risk.table.to_csv(paths[-1], index=False)
     mmm.graph_.to_json(os.path.join(out, "graph.json"))
     if mmm.augmented_rows_ is not None:
         mmm.augmented_rows_.to_csv(os.path.join(out, "augmented.csv"), index=False)
@@ -121,8 +129,8 @@ def run_workflow(
         true_curves=true_curves, pairs=pairs[:6], observed=mmm.features_, augmented=mmm.augmented_rows_, budget=budget,
         correlation=diag.correlation, holdout=holdout.predictions,
     )
-    top = summarize_run(mmm, results, budget, diag, coherence, truth, holdout)
-    sections = _sections(mmm, results, budget, truth, diag, coherence, top, holdout)
+    top = summarize_run(mmm, results, budget, diag, coherence, truth, holdout, risk)
+    sections = _sections(mmm, results, budget, truth, diag, coherence, top, holdout, risk)
     html_path = rp.write_html(out, title, sections, charts)
     timings["report_s"] = time.perf_counter() - t1
     timings["total_s"] = time.perf_counter() - t0
@@ -140,6 +148,9 @@ def run_workflow(
         "median_channel_vif": {"observed": float(ch_vif["observed"].median()),
                                "augmented": float(ch_vif["augmented"].median())},
         "coherence_flags": int((coherence["status"] == "flag").sum()),
+        "risk_budget": None if risk is None else {
+            "expected_lift": risk.expected_lift, "lift_interval": list(risk.lift_interval),
+            "probability": risk.probability, "reliable": risk.reliable, "truth_lift": risk.truth_lift},
         "holdout": holdout.scores.to_dict("records") if len(holdout.scores) else holdout.note,
         "timings": timings,
         "report": html_path,
@@ -154,11 +165,11 @@ def run_workflow(
     with open(os.path.join(out, "run.json"), "w", encoding="utf-8") as f:
         json.dump(run, f, indent=2, default=lambda o: float(o) if isinstance(o, np.floating) else str(o))
     return {**run, "model": mmm, "results": results, "budget": budget, "diagnostics": diag,
-            "coherence": coherence, "summary": top, "holdout": holdout}
+            "coherence": coherence, "summary": top, "holdout": holdout, "risk_budget": risk}
 
 
 def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics, coherence: pd.DataFrame,
-              summary, holdout) -> list[tuple[str, str]]:
+              summary, holdout, risk) -> list[tuple[str, str]]:
     from . import _report_sections as rs
     from ._report import table_html
 
@@ -186,6 +197,7 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
         + (f" Same allocation scored by — {checks}." if checks else "")
         + "</p>"
         + table_html(budget.table)
+        + rs.risk_budget_html(risk, cfg.target)
     )
     out.append(("Budget allocation", bud))
     cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
