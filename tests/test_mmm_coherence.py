@@ -122,3 +122,9 @@ def test_config_fields_validate_and_round_trip():
         MMMConfig(target="sales", channels=("tv",), roi_range=[0.5, 5])
     with pytest.raises(ValueError, match="kpi_column 'tv' already has another role"):
         MMMConfig(target="sales", channels=("tv",), kpi_column="tv")
+    for bad in (-1, 2.5, None, "13", True):
+        with pytest.raises(ValueError, match="holdout_weeks must be a non-negative integer"):
+            MMMConfig(target="sales", channels=("tv",), holdout_weeks=bad)
+    for bad in (0, 1, None, "0.8"):
+        with pytest.raises(ValueError, match=r"budget_confidence must be in \(0, 1\)"):
+            MMMConfig(target="sales", channels=("tv",), budget_confidence=bad)

@@ -100,7 +100,7 @@ class MMMConfig:
     budget_method: str = "surrogate"
     response_max: float = 2.0
     seed: int = 0
-    # Business coherence checks and holdout validation.
+    # The evidence around the estimates: coherence checks, holdout, risk-aware budget.
     roi_range: Mapping | None = None
     kpi_column: str | None = None
     holdout_weeks: int = 13
@@ -149,9 +149,11 @@ class MMMConfig:
         self._check_coherence_fields(named)
 
     def _check_coherence_fields(self, named: list) -> None:
-        if isinstance(self.holdout_weeks, bool) or int(self.holdout_weeks) != self.holdout_weeks or self.holdout_weeks < 0:
-            raise ValueError(f"holdout_weeks must be a non-negative integer; got {self.holdout_weeks!r}")
-        if not 0 < self.budget_confidence < 1:
+        h = self.holdout_weeks
+        if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 0:
+            raise ValueError(f"holdout_weeks must be a non-negative integer; got {h!r}")
+        c = self.budget_confidence
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating)) or not 0 < c < 1:
             raise ValueError(f"budget_confidence must be in (0, 1); got {self.budget_confidence}")
         if self.roi_range is not None:
             if not isinstance(self.roi_range, Mapping):

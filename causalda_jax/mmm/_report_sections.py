@@ -1,4 +1,5 @@
-"""The HTML sections of a marketing mix report: summary, robustness, coherence, disagreements."""
+"""The HTML sections of a marketing mix report: summary, risk-aware budget, robustness, coherence,
+disagreements, holdout."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from ._holdout import HoldoutResult
 from ._report import table_html
 from ._summary import ReportSummary
 
-__all__ = ["coherence_html", "disagreements_html", "holdout_html", "risk_budget_html", "robustness_html", "summary_html"]
+__all__ = [
+    "coherence_html", "disagreements_html", "holdout_html", "risk_budget_html", "robustness_html", "summary_html",
+]
 
 
 def summary_html(summary: ReportSummary) -> str:
