@@ -82,3 +82,29 @@ def test_too_few_refits_are_never_sure(run):
     assert not s.sure and len(s.lift_draws) == 3
     if s.action.startswith("Shift"):
         assert s.confidence[0].startswith("Not sure (only 3 bootstrap refits)")
+
+
+def test_a_holdout_worse_than_the_mean_is_never_sure(run):
+    from causalda_jax.mmm import HoldoutResult, RiskAwareBudget
+
+    mmm, res, budget, diag, coh, _ = run
+    table = budget.table[["channel", "current_spend"]].assign(optimal_spend=budget.table["current_spend"] * [1.2, 0.9, 0.9])
+    table = table.assign(change=table["optimal_spend"] - table["current_spend"],
+                         change_percent=100 * (table["optimal_spend"] / table["current_spend"] - 1))
+    risk = RiskAwareBudget(table, 50.0, (10.0, 90.0), 1.0, True, np.full(20, 50.0), 0.8)
+
+    def holdout(r2):
+        scores = pd.DataFrame({"variant": ["observed"], "split": ["holdout"], "weeks": [13], "mape": [0.04],
+                               "r2": [r2], "nrmse": [0.2]})
+        return HoldoutResult(scores, pd.DataFrame())
+
+    good = summarize_run(mmm, res, budget, diag, coh, holdout=holdout(0.5), risk=risk)
+    assert good.sure and good.confidence[0] == "Fairly sure." and good.action.startswith("Shift budget: cut")
+    bad = summarize_run(mmm, res, budget, diag, coh, holdout=holdout(-0.1), risk=risk)
+    assert not bad.sure and bad.confidence[0].startswith("Not sure")
+    assert "no better than those weeks' own mean" in " ".join(bad.confidence)
+    split = np.r_[np.full(12, 50.0), np.full(8, -10.0)]
+    unreliable = summarize_run(mmm, res, budget, diag, coh,
+                               risk=risk._replace(reliable=False, probability=0.6, draws=split))
+    assert unreliable.action.startswith("No reliable gain: keep the current allocation") and not unreliable.sure
+    assert "beats the current one in 12 of 20 bootstrap refits, below the 80% asked for" in unreliable.action

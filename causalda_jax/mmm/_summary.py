@@ -26,9 +26,10 @@ class ReportSummary(NamedTuple):
         action: what to do with the budget.
         confidence: how sure the recommendation is, with the numbers behind it.
         unknowns: what the data could not tell.
-        sure: True when there are at least 10 bootstrap refits and the move is reliable: with a
+        sure: True when there are at least 10 bootstrap refits, the move is reliable (with a
             risk-aware budget, by its own threshold; without, it pays off in at least 80% of the
-            refits and the model fitted without augmentation agrees on its sign.
+            refits and the model fitted without augmentation agrees on its sign), and, when a
+            holdout was scored, the main model beats the held-out weeks' mean (R² > 0).
         lift_draws: lift of the proposed allocation under each bootstrap refit (may be empty).
     """
 
@@ -135,8 +136,13 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
         sure = moved and draws.size >= _MIN_REFITS and share >= _SURE and agree
     if holdout is not None and len(holdout.scores):
         held = holdout.scores[holdout.scores["split"] == "holdout"].set_index("variant")
+        r2 = float(held.loc[main, "r2"])
         conf.append(f"On the last {int(held['weeks'].iloc[0])} weeks, held out from a refit, the {main} model "
-                    f"is off by {100 * held.loc[main, 'mape']:.1f}% on average (R² {held.loc[main, 'r2']:.2f}).")
+                    f"is off by {100 * held.loc[main, 'mape']:.1f}% on average (R² {r2:.2f}"
+                    + ("; no better than those weeks' own mean, so it does not foresee their ups and downs)."
+                       if not r2 > 0 else ")."))
+        # A model that cannot beat the mean of weeks it has not seen cannot make a move "sure".
+        sure = sure and r2 > 0
     flags = int((coherence["status"] == "flag").sum())
     if flags:
         conf.append(f"{flags} business-coherence check{'s' if flags > 1 else ''} flagged (see below).")
