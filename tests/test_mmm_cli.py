@@ -30,7 +30,7 @@ augmentation: sample
 augmentation_ratio: 1.0
 model_params: {n_estimators: 30}
 graph: graph.json
-bootstrap: 1
+bootstrap: 2
 budget_method: search
 roi_range: {tv: [0.5, 5], radio: [0.5, 5]}
 kpi_column: leads
@@ -52,6 +52,7 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
         app, ["mmm", str(tmp_path / "weekly.csv"), "--config", str(tmp_path / "config.yaml"), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
+    assert "what to do:" in result.output and "risk-aware budget: expected lift" in result.output
     for name in ("index.html", "summary.csv", "contributions.csv", "response.csv", "budget.csv", "graph.png",
                  "roi.png", "response.png", "pairs.png", "run.json"):
         assert (out / name).exists(), name
@@ -66,7 +67,7 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     assert summary["roi_lower"].notna().all()
     # Robustness, coherence and the summary at the top of one page.
     for name in ("vif.csv", "regression.csv", "correlation_observed.csv", "correlation_augmented.csv",
-                 "coherence.csv", "correlation.png", "holdout.csv", "holdout.png"):
+                 "coherence.csv", "correlation.png", "holdout.csv", "holdout.png", "risk_budget.csv"):
         assert (out / name).exists(), name
     assert html.index("What to do.") < html.index("How sure.") < html.index("What the data could not tell.")
     assert html.index("What to do.") < html.index('id="budget-allocation"')

@@ -40,6 +40,13 @@ def _finish(console, result: dict) -> None:
     b = result["budget"]
     console.print(f"budget ({b.method}): predicted lift {b.lift:+.4g} ({b.lift_percent:+.2f}%)"
                   + "".join(f"; {k}: {v:+.4g}" for k, v in b.checks.items()))
+    risk = result.get("risk_budget")
+    if risk is not None:
+        console.print(f"risk-aware budget: expected lift {risk.expected_lift:+.4g} (90% of refits "
+                      f"{risk.lift_interval[0]:+.4g} to {risk.lift_interval[1]:+.4g}), beats the current allocation "
+                      f"in {100 * risk.probability:.0f}% of refits" + ("" if risk.reliable else ": no reliable gain")
+                      + (f"; truth: {risk.truth_lift:+.4g}" if risk.truth_lift is not None else ""))
+    console.print(f"[bold]what to do:[/bold] {result['summary'].action}")
     console.print(f"augmentation: {result['augmentation']}; graph: {result['graph_source']}")
     console.print(f"[bold]report:[/bold] {result['report']}  ({result['timings']['total_s']:.1f}s)")
 
