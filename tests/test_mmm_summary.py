@@ -57,7 +57,7 @@ def test_summary_states_the_move_its_odds_and_the_truth(run):
         text = " ".join(s.confidence)
         assert f"it pays off in {paid} of 10" in text
         assert s.sure == (paid >= 8)  # no other variant to disagree without augmentation
-        assert text.startswith("Fairly sure." if s.sure else "Not sure")
+        assert text.startswith("Consistent, not proven" if s.sure else "Not sure")
     else:
         assert s.action.startswith("Keep the current allocation") and not s.sure
     assert "ground truth the move changes sales by" in " ".join(s.confidence)
@@ -99,7 +99,8 @@ def test_a_holdout_worse_than_the_mean_is_never_sure(run):
         return HoldoutResult(scores, pd.DataFrame())
 
     good = summarize_run(mmm, res, budget, diag, coh, holdout=holdout(0.5), risk=risk)
-    assert good.sure and good.confidence[0] == "Fairly sure." and good.action.startswith("Shift budget: cut")
+    assert good.sure and good.confidence[0].startswith("Consistent, not proven: the refits agree")
+    assert good.action.startswith("Shift budget: cut")
     bad = summarize_run(mmm, res, budget, diag, coh, holdout=holdout(-0.1), risk=risk)
     assert not bad.sure and bad.confidence[0].startswith("Not sure")
     assert "no better than those weeks' own mean" in " ".join(bad.confidence)

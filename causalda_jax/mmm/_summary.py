@@ -12,7 +12,11 @@ __all__ = ["ReportSummary", "allocation_lift", "summarize_run"]
 
 # A move "pays off" with this share of the bootstrap refits or more: the same bar as a 80% confidence.
 _SURE = 0.8
-# Fewer bootstrap refits than this cannot make a recommendation "fairly sure".
+# Even a move every internal check supports is a model's prediction: on simulations with known
+# answers (benchmarks/mmm_evidence.py) such moves lost true sales, so the best verdict stays modest.
+_CONSISTENT = ("Consistent, not proven: the refits agree{holdout}, but a model can agree with itself and still be "
+               "wrong; test the move before shifting the whole budget.")
+# Fewer bootstrap refits than this cannot make a recommendation "consistent".
 _MIN_REFITS = 10
 # Spend changes under this many percent are reported as "keep".
 _MOVE = 5.0
@@ -148,7 +152,8 @@ def summarize_run(mmm, results, budget, diagnostics, coherence: pd.DataFrame, tr
         conf.append(f"{flags} business-coherence check{'s' if flags > 1 else ''} flagged (see below).")
     if moved:
         few = f" (only {draws.size} bootstrap refits)" if draws.size < _MIN_REFITS else ""
-        conf.insert(0, "Fairly sure." if sure else
+        scored = holdout is not None and len(holdout.scores) > 0
+        conf.insert(0, _CONSISTENT.format(holdout=" and the holdout beats the mean" if scored else "") if sure else
                     f"Not sure{few}: treat the move as a hypothesis to test (for example with a geo experiment), "
                     "not a plan.")
 
