@@ -9,7 +9,6 @@ data-dependent number of steps under static shapes).
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import NamedTuple
 
 import equinox as eqx
@@ -25,10 +24,6 @@ __all__ = ["LOSSES", "TrainResult", "train"]
 
 LOSSES = ("mse", "mae", "huber", "cross_entropy")
 MINIBATCH = ("weighted", "shuffle")
-
-# Counts how often the training program is traced (incremented only while tracing). Tests use it
-# to check that neither epochs nor repeated fits with unchanged shapes recompile.
-TRACE_COUNTS: Counter = Counter()
 
 
 class TrainResult(NamedTuple):
@@ -146,7 +141,6 @@ def train(
 
 @eqx.filter_jit
 def _fit(model, data, val, key, hyper, *, loss, max_epochs, batch, steps, full_batch, minibatch, patience, has_val):
-    TRACE_COUNTS["train"] += 1
     X, y, w = data
     X_val, y_val, w_val = val
     n = X.shape[0]
