@@ -6,7 +6,6 @@ tuple, weighs it with kernels written out here, and merges tuples by value; the 
 """
 
 import dataclasses
-import doctest
 import itertools
 
 import equinox as eqx
@@ -248,8 +247,3 @@ def test_clear_errors(train, augmented):
         da.weights(0.0, jnp.zeros(2))
     with pytest.raises(ValueError, match="log_scale must be a scalar"):
         da.weights(jnp.zeros(2))
-
-
-def test_docstring_examples_run():
-    failures, _ = doctest.testmod(_differentiable, optionflags=doctest.ELLIPSIS)
-    assert failures == 0
