@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import causalda_jax as cda
-from causalda_jax import _differentiable
 from causalda_jax._differentiable import DifferentiableAugmentation, augmentation_log_weights
 
 DAG = {"directed": [["x", "y"], ["y", "z"], ["x", "z"]]}
