@@ -56,7 +56,7 @@ def make_regressor(kind: str, *, seed: int = 0, params: Mapping | None = None, m
     if kind == "mlp":
         from ..models import MLPRegressor
 
-        return MLPRegressor(**{"hidden_sizes": (32, 32), "max_epochs": 300, "seed": seed, **params})
+        return MLPRegressor(**{"hidden_layer_sizes": (32, 32), "max_iter": 300, "random_state": seed, **params})
     raise ValueError(f"unknown model kind {kind!r}; choose 'xgboost', 'mlp' or 'linear'")
 
 
