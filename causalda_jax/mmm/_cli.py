@@ -50,8 +50,8 @@ def summary_tables(summary, *, refits: int, interval: float = 0.9, method: str =
         point = f"point: median of {refits} refits"
     tables = []
     for variant, part in summary.groupby("variant", sort=False):
-        title = f"ROI, {variant} ({_VARIANT_TITLES.get(variant, variant)}); {point}"
-        table = Table(title=title, box=box.SIMPLE_HEAD)
+        title = f"ROI, {variant} ({_VARIANT_TITLES.get(variant, variant)})"
+        table = Table(title=title, caption=point, box=box.SIMPLE_HEAD)
         # Numbers never wrap; the channel column takes the remaining width and wraps a long
         # name onto more lines (fold) rather than truncating it.
         table.add_column("channel", overflow="fold", ratio=1, min_width=8)

@@ -46,10 +46,9 @@ def interval_coverage(
         and ``roi_aug_sd`` (ROI spread over augmentation draws at fixed weights).
 
     Example:
-        >>> t = interval_coverage(1, weeks=40, channels=3, bootstrap=3, model="linear", augmentation_draws=0,
-        ...                       methods=("percentile",))
-        >>> t.groupby("variant")["covered"].size().to_dict()
-        {'augmented': 3, 'observed': 3}
+        >>> t = interval_coverage(1, weeks=30, channels=3, bootstrap=2, model="linear", augmentation="none")
+        >>> t.groupby(["variant", "method"], sort=False)["covered"].size().to_dict()
+        {('observed', 'percentile'): 3, ('observed', 'basic'): 3}
     """
     say = progress or (lambda msg: None)
     rows = []
