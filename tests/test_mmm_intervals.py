@@ -6,6 +6,7 @@ import pytest
 
 from causalda_jax.mmm import (
     MarketingMixModel,
+    MMMConfig,
     channel_kpis,
     coverage_summary,
     ensemble_estimate,
@@ -170,3 +171,10 @@ def test_summary_table_prints_full_channel_names():
             column += line.split()[0]
     assert column == "".join(names * 2)
     assert any("not model error" in line for line in legend)
+
+
+def test_config_rejects_bad_interval_settings():
+    with pytest.raises(ValueError, match="'interval_method' must be one of .*'percentile'.*got 'bca'"):
+        MMMConfig(target="sales", channels=("tv",), interval_method="bca")
+    with pytest.raises(ValueError, match="augmentation_draws must be a non-negative integer; got -1"):
+        MMMConfig(target="sales", channels=("tv",), augmentation_draws=-1)

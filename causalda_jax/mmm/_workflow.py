@@ -156,7 +156,8 @@ def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str,
     cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
             "roi_upper", "roi_aug_sd", "mroi", "mroi_lower", "mroi_upper"]
     roi_body = "{chart:roi}" + f"<p class='note'>{_interval_caption(cfg)}</p>" + table_html(s[cols])
-    out.append((f"ROI and marginal ROI (point and {cfg.interval:.0%} interval from {cfg.bootstrap} refits)", roi_body))
+    heading = f"point and {cfg.interval:.0%} interval from {cfg.bootstrap} refits" if cfg.bootstrap else "single fit"
+    out.append((f"ROI and marginal ROI ({heading})", roi_body))
     if results.truth is not None:
         t = results.truth
         verdict = _verdict(t)
