@@ -39,10 +39,10 @@ def ensemble_estimate(
         method: ``"percentile"`` or ``"basic"``.
 
     Example:
-        >>> est = ensemble_estimate(np.array(1.0), np.array([0.5, 1.5, 2.0, 3.0]), interval=0.5)
-        >>> [float(v) for v in est]
+        >>> full, refits = np.array(1.0), np.array([0.5, 1.5, 2.0, 3.0])
+        >>> [float(v) for v in ensemble_estimate(full, refits, interval=0.5)]
         [1.75, 1.25, 2.25]
-        >>> [float(v) for v in ensemble_estimate(np.array(1.0), np.array([0.5, 1.5, 2.0, 3.0]), interval=0.5, method="basic")]
+        >>> [float(v) for v in ensemble_estimate(full, refits, interval=0.5, method="basic")]
         [0.25, -0.25, 0.75]
     """
     if method not in INTERVAL_METHODS:
