@@ -7,12 +7,16 @@ from ._budget import fit_hill_curve as fit_hill_curve
 from ._budget import project_to_budget as project_to_budget
 from ._config import MMMConfig as MMMConfig
 from ._config import load_config as load_config
+from ._coverage import coverage_summary as coverage_summary
+from ._coverage import interval_coverage as interval_coverage
 from ._data import feature_table as feature_table
 from ._data import validate_weekly as validate_weekly
 from ._kpis import MMMResults as MMMResults
 from ._kpis import ResponseModel as ResponseModel
 from ._kpis import channel_kpis as channel_kpis
 from ._kpis import compare_with_truth as compare_with_truth
+from ._intervals import Estimate as Estimate
+from ._intervals import ensemble_estimate as ensemble_estimate
 from ._knowledge import default_knowledge as default_knowledge
 from ._knowledge import expert_graph as expert_graph
 from ._model import MarketingMixModel as MarketingMixModel
@@ -28,6 +32,7 @@ from ._workflow import run_workflow as run_workflow
 
 __all__ = [
     "BudgetResult",
+    "Estimate",
     "MMMConfig",
     "MMMResults",
     "MarketingMixModel",
@@ -37,14 +42,17 @@ __all__ = [
     "allocate_search",
     "channel_kpis",
     "compare_with_truth",
+    "coverage_summary",
     "default_knowledge",
     "delayed_adstock",
+    "ensemble_estimate",
     "expert_graph",
     "feature_table",
     "fit_geometric_decay",
     "fit_hill_curve",
     "geometric_adstock",
     "hill",
+    "interval_coverage",
     "load_config",
     "logistic_saturation",
     "make_regressor",
