@@ -7,23 +7,22 @@ data, discovery, and the ``scm``, ``metrics``, ``study``, ``models`` and ``mmm``
 import importlib
 from typing import TYPE_CHECKING
 
-from ._augment import AugmentationOverflowError as AugmentationOverflowError
-from ._augment import augment as augment
-from ._augmented_data import AugmentedData as AugmentedData
-from ._bandwidth import bandwidth_rule as bandwidth_rule
-from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
-from ._differentiable import augmentation_log_weights as augmentation_log_weights
-from ._graph import CausalGraph as CausalGraph
-from ._graph import as_graph as as_graph
-from ._losses import weighted_cross_entropy as weighted_cross_entropy
-from ._losses import weighted_huber as weighted_huber
-from ._losses import weighted_loss as weighted_loss
-from ._losses import weighted_mae as weighted_mae
-from ._losses import weighted_mse as weighted_mse
-from ._sample import NoConditionalError as NoConditionalError
-from ._sample import sample as sample
-
 if TYPE_CHECKING:
+    from ._augment import AugmentationOverflowError as AugmentationOverflowError
+    from ._augment import augment as augment
+    from ._augmented_data import AugmentedData as AugmentedData
+    from ._bandwidth import bandwidth_rule as bandwidth_rule
+    from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
+    from ._differentiable import augmentation_log_weights as augmentation_log_weights
+    from ._graph import CausalGraph as CausalGraph
+    from ._graph import as_graph as as_graph
+    from ._losses import weighted_cross_entropy as weighted_cross_entropy
+    from ._losses import weighted_huber as weighted_huber
+    from ._losses import weighted_loss as weighted_loss
+    from ._losses import weighted_mae as weighted_mae
+    from ._losses import weighted_mse as weighted_mse
+    from ._sample import NoConditionalError as NoConditionalError
+    from ._sample import sample as sample
     from . import discovery, metrics, mmm, models, scm, study
     from .discovery import DiscoveryResult, Knowledge, discover
     from ._augmented_regressor import AugmentedRegressor, mix_weights
@@ -31,10 +30,26 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# The domain subpackages and the scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and
-# matplotlib; they load on first use.
+# Every name loads on first use: the core pulls in JAX, the domain subpackages and the
+# scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and matplotlib, and the command-line
+# tool must answer --help and argument errors without any of them.
 _SUBPACKAGES = ("discovery", "metrics", "mmm", "models", "scm", "study")
 _LAZY_NAMES = {
+    "AugmentationOverflowError": "_augment",
+    "augment": "_augment",
+    "AugmentedData": "_augmented_data",
+    "bandwidth_rule": "_bandwidth",
+    "DifferentiableAugmentation": "_differentiable",
+    "augmentation_log_weights": "_differentiable",
+    "CausalGraph": "_graph",
+    "as_graph": "_graph",
+    "weighted_cross_entropy": "_losses",
+    "weighted_huber": "_losses",
+    "weighted_loss": "_losses",
+    "weighted_mae": "_losses",
+    "weighted_mse": "_losses",
+    "NoConditionalError": "_sample",
+    "sample": "_sample",
     "discover": "discovery",
     "Knowledge": "discovery",
     "DiscoveryResult": "discovery",
@@ -48,8 +63,14 @@ def __getattr__(name: str):
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+        value = getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'causalda_jax' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))
 
 __all__ = [
     "AugmentationOverflowError",

@@ -22,14 +22,25 @@ def study_command(
         Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    force: Annotated[bool, typer.Option("--force", help="write into a non-empty folder that holds no study")] = False,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
-    from ._runner import run_study
+    from .._interrupt import note_kept
+    from .._output import check_output
     from ._scenarios import SCENARIOS
 
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
+    # A folder holding a study (config.json) is resumed; any other non-empty folder is refused.
+    resumable = (target / "config.json").is_file()
+    try:
+        check_output(target, overwrite=force or resumable, folder=True)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--out") from None
+    from ._runner import run_study
+
+    note_kept(f"finished runs are kept in {target / 'runs'}; the same command resumes them")
     kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
