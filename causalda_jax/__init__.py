@@ -4,8 +4,9 @@ The public surface: causal graphs, the augmentation engine and sampler, learning
 data, discovery, and the ``scm``, ``metrics``, ``study``, ``models`` and ``mmm`` subpackages.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._augment import AugmentationOverflowError as AugmentationOverflowError
@@ -33,8 +34,7 @@ __version__ = "0.1.0"
 # Every name loads on first use: the core pulls in JAX, the domain subpackages and the
 # scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and matplotlib, and the command-line
 # tool must answer --help and argument errors without any of them.
-_SUBPACKAGES = ("discovery", "metrics", "mmm", "models", "scm", "study")
-_LAZY_NAMES = {
+_EXPORTS = {
     "AugmentationOverflowError": "_augment",
     "augment": "_augment",
     "AugmentedData": "_augmented_data",
@@ -56,21 +56,14 @@ _LAZY_NAMES = {
     "MarketingMixModel": "mmm",
     "AugmentedRegressor": "_augmented_regressor",
     "mix_weights": "_augmented_regressor",
+    "discovery": "discovery",
+    "metrics": "metrics",
+    "mmm": "mmm",
+    "models": "models",
+    "scm": "scm",
+    "study": "study",
 }
-
-
-def __getattr__(name: str):
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f".{name}", __name__)
-    if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'causalda_jax' has no attribute {name!r}")
-
-
-def __dir__() -> list:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "AugmentationOverflowError",

@@ -97,8 +97,6 @@ def check_output(
             raise ValueError(f"output {path} is the input {source}; write the output under another name")
         if folder and _inside(Path(source), path):
             raise ValueError(f"output folder {path} holds the input {source}; choose a folder that does not")
-    if suffixes is not None and path.suffix.lower() not in suffixes:
-        raise ValueError(f"cannot write {path}: use a {', '.join(suffixes)} file name")
     if folder:
         if path.exists() and not path.is_dir():
             raise ValueError(f"output folder {path} is an existing file; choose a folder name")
@@ -108,6 +106,8 @@ def check_output(
     else:
         if path.is_dir():
             raise ValueError(f"output {path} is a folder; give a file name")
+        if suffixes is not None and path.suffix.lower() not in suffixes:
+            raise ValueError(f"cannot write {path}: use a {', '.join(suffixes)} file name")
         if path.exists() and not overwrite:
             raise ValueError(f"output {path} exists; choose a new name or pass {force_hint} to replace it")
     ancestor = path.parent

@@ -153,6 +153,9 @@ def mmm_command(
         cfg = load_config(config)
     except (ValueError, FileNotFoundError, IsADirectoryError) as e:
         fail(errors, f"--config: {e}")
+    # The graph and knowledge files the config names are inputs too.
+    named = [v for v in (cfg.graph, cfg.knowledge) if isinstance(v, (str, Path)) and Path(v).is_file()]
+    _check_folder(out, [data, config, *named], force)
     overrides = {k: v for k, v in {"bootstrap": bootstrap, "seed": seed}.items() if v is not None}
     try:
         cfg = dataclasses.replace(cfg, **overrides)

@@ -33,7 +33,7 @@ def study_command(
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
     # A folder holding a study (config.json) is resumed; any other non-empty folder is refused.
-    resumable = (target / "config.json").is_file()
+    resumable = _holds_study(target)
     try:
         check_output(target, overwrite=force or resumable, folder=True)
     except ValueError as err:
@@ -47,6 +47,16 @@ def study_command(
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     typer.echo(f"{len(results)} result rows; summary: {target / 'summary.md'}")
+
+
+def _holds_study(folder: Path) -> bool:
+    """Whether ``folder`` holds runs of a study (its ``config.json`` names a scenario)."""
+    import json
+
+    try:
+        return "scenario" in json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def _parse_values(text: str, known: tuple) -> tuple:

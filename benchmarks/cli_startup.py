@@ -1,0 +1,59 @@
+"""Start-up time of the ``causalda`` tool: ``--help``, a subcommand's ``--help``, an argument error.
+
+Each case is a fresh ``python -m causalda_jax ...`` process, timed from launch to exit (the
+interpreter's own start-up included, as a user sees it); the minimum over repeats is reported,
+next to ``python -c pass`` on the same machine and the import of the whole library for scale.
+
+    python -m benchmarks.cli_startup [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .timing import device_info
+
+CASES = {
+    "python -c pass": [sys.executable, "-c", "pass"],
+    "causalda --help": [sys.executable, "-m", "causalda_jax", "--help"],
+    "causalda augment --help": [sys.executable, "-m", "causalda_jax", "augment", "--help"],
+    "causalda augment (missing -o)": [sys.executable, "-m", "causalda_jax", "augment", "data.csv", "-g", "g.json"],
+    "causalda mmm --help": [sys.executable, "-m", "causalda_jax", "mmm", "--help"],
+    "import causalda_jax.mmm (for scale)": [sys.executable, "-c", "import causalda_jax.mmm"],
+}
+
+
+def wall_time(cmd: list[str]) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+    return time.perf_counter() - start, proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", default="benchmarks/results/cli_startup.json")
+    args = parser.parse_args()
+    results = {}
+    for name, cmd in CASES.items():
+        repeats = args.repeats if "for scale" not in name else 2
+        runs = [wall_time(cmd) for _ in range(repeats)]
+        times = [t for t, _ in runs]
+        results[name] = {"min_s": min(times), "median_s": sorted(times)[len(times) // 2], "times_s": times,
+                         "exit_codes": sorted({rc for _, rc in runs})}
+        print(f"{name:40s} min {min(times):.3f} s  median {results[name]['median_s']:.3f} s")
+    report = {"benchmark": "cli_startup", "repeats": args.repeats, "machine": device_info(), "results": results,
+              "cpu_load_1min": os.getloadavg()[0]}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
