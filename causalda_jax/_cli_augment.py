@@ -22,7 +22,10 @@ READ_SUFFIXES = (".csv", ".parquet", ".pq")
 
 def fail(console: Console, message: str) -> NoReturn:
     """Report a user error on ``console`` in one line and exit with status 2."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # Parser messages (YAML, CSV) span several lines; the report is one.
+    console.print(f"[red]error:[/red] {escape(' '.join(str(message).split()))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -156,6 +159,10 @@ def augment_command(
         if output.suffix.lower() == ".csv" and "weight" in frame.columns:
             raise ValueError(f"the data have a column 'weight', which the CSV output adds; rename it or write "
                              f"{output.with_suffix('.parquet')}")
+        reserved = [str(c) for c in frame.columns if str(c).startswith("__causalda")]
+        if reserved and output.suffix.lower() != ".csv":
+            raise ValueError(f"column names starting with '__causalda' are reserved for the output: {reserved}; "
+                             "rename them")
     except ValueError as e:
         fail(console, str(e))
     from ._augment import AugmentationOverflowError, augment

@@ -128,12 +128,15 @@ def test_existing_output_needs_force_and_a_missing_folder_is_made(files):
         (["augment", "{d}/d.csv", "-g", "{d}/g.json", "-o", "{d}/file.csv/out.csv"], "is a file, not a folder"),
         (["augment", "{d}/d.csv", "-g", "{d}/g.json", "-o", "{d}"], "is a folder"),
         (["augment", "{d}/w.csv", "-g", "{d}/g.json", "-o", "{d}/out.csv"], "column 'weight'"),
+        (["augment", "{d}/r.csv", "-g", "{d}/gr.json", "-o", "{d}/out.parquet"], "are reserved"),
     ],
 )
 def test_output_problems_are_found_before_the_work(files, no_work, args, message):
     (files / "file.csv").write_text("a\n1\n")
     pd.DataFrame({"x": [1.0, 2.0, 3.0], "weight": [1.0, 2.0, 0.5]}).to_csv(files / "w.csv", index=False)
     CausalGraph(["x", "weight"]).to_json(files / "g.json")
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "__causalda_x": [1.0, 2.0, 0.5]}).to_csv(files / "r.csv", index=False)
+    CausalGraph(["x", "__causalda_x"]).to_json(files / "gr.json")
     code, output = _cli([a.format(d=files) for a in args])
     assert code == 2 and message in output, output
     assert len(output.strip().splitlines()) == 1

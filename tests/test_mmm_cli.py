@@ -78,5 +78,6 @@ def test_mmm_command_reports_bad_data(app, tmp_path):
 def test_registered_on_main_app():
     import causalda_jax._cli as cli
 
-    names = {c.name for c in cli.app.registered_commands}
-    assert {"demo", "mmm"} <= names
+    group = typer.main.get_command(cli.app)
+    assert {"demo", "mmm"} <= set(group.list_commands(None))
+    assert group.get_command(None, "mmm").help.startswith("Run the marketing mix workflow")

@@ -149,9 +149,11 @@ def mmm_command(
 
     console = Console()
     say = _progress(console)
+    if config.is_dir():
+        fail(errors, f"--config: {config} is a folder; give the config file (.json, .yaml or .yml)")
     try:
         cfg = load_config(config)
-    except (ValueError, FileNotFoundError, IsADirectoryError) as e:
+    except (ValueError, TypeError, FileNotFoundError) as e:
         fail(errors, f"--config: {e}")
     # The graph and knowledge files the config names are inputs too.
     named = [v for v in (cfg.graph, cfg.knowledge) if isinstance(v, (str, Path)) and Path(v).is_file()]
