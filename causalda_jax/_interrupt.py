@@ -48,7 +48,9 @@ def exit_on_interrupt() -> None:
             for child in sys.modules["multiprocessing"].active_children():
                 child.terminate()
         try:
-            os.write(2, (_message() + "\n").encode())
+            # A progress bar hides the terminal's cursor; os._exit would leave it hidden.
+            show_cursor = "\x1b[?25h\r" if os.isatty(2) else ""
+            os.write(2, (show_cursor + _message() + "\n").encode())
         finally:
             os._exit(INTERRUPTED)
 

@@ -43,7 +43,7 @@ def format_bytes(n: float) -> str:
     """``1.5 GB`` style, decimal units.
 
     Example:
-        >>> format_bytes(1.5e9), format_bytes(2048)
+        >>> format_bytes(1.5e9), format_bytes(2000)
         ('1.5 GB', '2 kB')
     """
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):

@@ -253,6 +253,19 @@ def test_a_typo_in_a_numeric_column_is_an_error_naming_rows_and_values(bad):
         assert "column 'y'" in text and f"4: {bad!r}" in text and "9: 'n/a'" in text and "2 value(s)" in text
 
 
+@pytest.mark.parametrize("command", ["augment", "sample"])
+def test_a_typo_in_a_csv_column_is_reported_by_the_command(files, command):
+    df = pd.read_csv(files / "d.csv")
+    lines = (files / "d.csv").read_text().splitlines()
+    row = lines[6].split(",")
+    lines[6] = f'{row[0]},"1,234"'
+    (files / "typo.csv").write_text("\n".join(lines) + "\n")
+    extra = ["-n", "5"] if command == "sample" else []
+    code, output = _cli([command, files / "typo.csv", "-g", files / "g.json", *extra, "-o", files / "o.parquet"])
+    assert code == 2 and "column 'y'" in output and "5: '1,234'" in output, output
+    assert len(df) == 40 and not (files / "o.parquet").exists()
+
+
 def test_text_columns_are_categorical_only_when_declared():
     df = _frame().assign(y=list("abcabcabcabc"))
     with pytest.raises(ValueError, match="column 'y' holds text.*categorical=\\['y'\\]"):
@@ -347,6 +360,15 @@ def test_sample_and_augment_refuse_before_allocating(monkeypatch, tmp_path):
     code, output = _cli(["sample", tmp_path / "d.csv", "-g", tmp_path / "g.json", "-n", 100_000,
                          "-o", tmp_path / "s.csv"])
     assert code == 2 and "draw fewer samples" in output and not (tmp_path / "s.csv").exists()
+
+
+def test_the_largest_sample_count_is_refused_on_this_machine(files):
+    n = 2**31 - 1
+    if (available_memory() or 0) > n * 2 * 20:
+        pytest.skip("this machine has enough memory for the largest sample")
+    code, output = _cli(["sample", files / "d.csv", "-g", files / "g.json", "-n", n, "-o", files / "s.parquet"])
+    assert code == 2 and "sampling 2,147,483,647 rows × 2 columns needs about 85.9 GB" in output, output
+    assert not (files / "s.parquet").exists()
 
 
 def test_check_memory_states_the_numbers():
