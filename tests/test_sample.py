@@ -168,7 +168,7 @@ def test_frame_keeps_columns_dtypes_and_categories():
         }
     )
     graph = {"directed": [["n", "k"], ["k", "s"]]}
-    out, idx = sample(df, graph, 4096, seed=0, return_indices=True)
+    out, idx = sample(df, graph, 4096, seed=0, return_indices=True, categorical="s")
     assert list(out.columns) == list(df.columns)
     assert (out.dtypes == df.dtypes).all()
     assert list(out["k"].cat.categories) == ["w", "v", "u", "z"]
