@@ -1,10 +1,12 @@
-"""Start-up time of the ``causalda`` tool: ``--help``, a subcommand's ``--help``, an argument error.
+"""Start-up time of the ``causalda`` tool: ``--help``, a subcommand's ``--help``, an argument error,
+and a small ``augment`` run with a cold and a warm XLA compilation cache.
 
 Each case is a fresh ``python -m causalda_jax ...`` process, timed from launch to exit (the
 interpreter's own start-up included, as a user sees it); the minimum over repeats is reported,
-next to ``python -c pass`` on the same machine and the import of the whole library for scale.
+wall time and CPU time (user + system, which a busy machine inflates less), next to
+``python -c pass`` on the same machine and the import of the whole library for scale.
 
-    python -m benchmarks.cli_startup [--repeats 7]
+    python -m benchmarks.cli_startup [--repeats 7] [--runs 3]
 """
 
 from __future__ import annotations
@@ -31,26 +33,58 @@ CASES = {
 }
 
 
-def wall_time(cmd: list[str]) -> tuple[float, float, int]:
+def wall_time(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system, less sensitive to a busy machine), exit code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or os.environ)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, proc.returncode
 
 
+def augment_runs(repeats: int) -> dict:
+    """``causalda augment`` on 40 rows: a fresh compilation cache each time, then a primed one."""
+    import tempfile
+
+    import numpy as np
+
+    folder = Path(tempfile.mkdtemp(prefix="cli_startup_"))
+    x = np.random.default_rng(0).normal(size=40)
+    (folder / "d.csv").write_text("x,y\n" + "".join(f"{a},{np.sin(a)}\n" for a in x))
+    (folder / "g.json").write_text('{"nodes": ["x", "y"], "directed": [["x", "y"]]}')
+    results = {}
+    for label in ("cold cache", "warm cache"):
+        runs = []
+        for i in range(repeats):
+            cache = folder / (f"cache{i}" if label == "cold cache" else "cache_warm")
+            out = folder / f"{label[:4]}{i}.parquet"
+            cmd = [sys.executable, "-m", "causalda_jax", "augment", str(folder / "d.csv"), "-g", str(folder / "g.json"),
+                   "-o", str(out), "--force"]
+            env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(cache)}
+            if label == "warm cache" and i == 0:
+                subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            runs.append(wall_time(cmd, env))
+        results[f"causalda augment, 40 rows, {label}"] = runs
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3, help="repeats of the augment runs (0: skip them)")
     parser.add_argument("--out", default="benchmarks/results/cli_startup.json")
     args = parser.parse_args()
     results = {}
-    for name, cmd in CASES.items():
-        repeats = args.repeats if "for scale" not in name else 2
-        runs = [wall_time(cmd) for _ in range(repeats)]
+    cases = {name: None for name in CASES}
+    measured = augment_runs(args.runs) if args.runs else {}
+    cases.update(measured)
+    for name in cases:
+        if name in measured:
+            runs = measured[name]
+        else:
+            runs = [wall_time(CASES[name]) for _ in range(args.repeats if "for scale" not in name else 2)]
         times = [t for t, _, _ in runs]
         cpu = [c for _, c, _ in runs]
         results[name] = {"min_s": min(times), "median_s": sorted(times)[len(times) // 2], "times_s": times,

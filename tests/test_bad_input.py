@@ -428,7 +428,7 @@ def test_mmm_command_reports_before_any_kpi(tmp_path, change, args, message):
 
 
 def _python(code: str, *args, **kwargs):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_COMPILATION_CACHE_DIR": ""}
     return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, **kwargs)
 
@@ -446,6 +446,19 @@ def test_help_and_argument_errors_load_no_heavy_library():
     """)
     out, err = _python(code).communicate(timeout=120)
     assert out.decode().strip().splitlines()[-1] == "[]", err.decode()
+
+
+def test_the_tool_keeps_compiled_programs_between_runs(monkeypatch, tmp_path):
+    from causalda_jax.__main__ import _compilation_cache
+
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _compilation_cache()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "causalda_jax" / "xla")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "")  # the user's choice (here: no cache) stays
+    _compilation_cache()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == ""
 
 
 def _wait_for_handler(proc, timeout=60.0):

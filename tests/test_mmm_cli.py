@@ -54,6 +54,9 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["graph_source"] == "given"
     assert run["augmentation"].startswith("sample")
+    # Built under a temporary name, then moved: the paths it records are the final ones.
+    assert run["report"] == str(out / "index.html") and all(p.startswith(str(out)) for p in run["tables"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     html = (out / "index.html").read_text()
     assert html.count("data:image/png;base64,") >= 8
     import pandas as pd
