@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .._output import check_output, staged_folder, write_file
+
 __all__ = ["demo_command", "mmm_command", "summary_tables"]
+
+
+def _check_folder(out: Path, inputs: list, force: bool) -> None:
+    """Refuse, before any work, an output folder that would replace an input or existing results."""
+    from rich.console import Console
+
+    from .._cli_augment import fail
+
+    try:
+        check_output(out, inputs=inputs, overwrite=force, folder=True)
+    except ValueError as e:
+        fail(Console(stderr=True), f"--out: {e}")
+
+
+def _relocate(result: dict, staging: Path, out: Path) -> dict:
+    """Point the paths of a run built in ``staging`` (and its run.json) at ``out``, its final place."""
+    old, new = str(staging), str(out)
+
+    def move(value):
+        if isinstance(value, str) and value.startswith(old):
+            return new + value[len(old):]
+        if isinstance(value, dict):
+            return {k: move(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [move(v) for v in value]
+        return value
+
+    run_json = staging / "run.json"
+    if run_json.exists():
+        saved = move(json.loads(run_json.read_text(encoding="utf-8")))
+        write_file(run_json, lambda tmp: Path(tmp).write_text(json.dumps(saved, indent=2), encoding="utf-8"))
+    return {k: (v if k in ("model", "results", "budget") else move(v)) for k, v in result.items()}
 
 
 def _progress(console):
@@ -104,6 +139,7 @@ def demo_command(
     augmentation: Annotated[str, typer.Option(help="'sample', 'augment' or 'none'.")] = "sample",
     model: Annotated[str, typer.Option(help="'xgboost', 'mlp' or 'linear'.")] = "xgboost",
     quick: Annotated[bool, typer.Option("--quick", help="Small run for a smoke test (2 refits, 80 weeks).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:
     """Simulate a marketing mix with known answers and run the whole causal workflow on it.
 
@@ -114,6 +150,7 @@ def demo_command(
     """
     from rich.console import Console
 
+    _check_folder(out, [], force)
     from ._config import MMMConfig
     from ._simulate import CONTROLS, simulate
     from ._workflow import run_workflow
@@ -133,8 +170,11 @@ def demo_command(
         raise typer.BadParameter(str(e)) from None
     say(f"simulated {weeks} weeks, channels {', '.join(sim.channels)} (seed {seed}); true ROI "
         + ", ".join(f"{c} {r:.2f}" for c, r in sim.roi.items()))
-    result = run_workflow(sim.data, config, str(out), truth=sim, progress=say, title="causalda demo: marketing mix")
-    sim.data.to_csv(out / "data.csv", index=False)
+    with staged_folder(out) as staging:
+        result = run_workflow(sim.data, config, str(staging), truth=sim, progress=say,
+                              title="causalda demo: marketing mix")
+        sim.data.to_csv(staging / "data.csv", index=False)
+        result = _relocate(result, staging, out)
     _finish(console, result)
 
 
@@ -144,29 +184,49 @@ def mmm_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("causalda-mmm"),
     bootstrap: Annotated[Optional[int], typer.Option(help="Override the config's bootstrap refits.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:
     """Run the marketing mix workflow on your own weekly data and write the report into --out."""
-    import pandas as pd
     from rich.console import Console
 
+    from .._cli_augment import fail, read_table
+
+    errors = Console(stderr=True)
+    _check_folder(out, [data, config], force)
     from ._config import load_config
     from ._workflow import run_workflow
 
     console = Console()
     say = _progress(console)
+    if config.is_dir():
+        fail(errors, f"--config: {config} is a folder; give the config file (.json, .yaml or .yml)")
     try:
         cfg = load_config(config)
-        overrides = {k: v for k, v in {"bootstrap": bootstrap, "seed": seed}.items() if v is not None}
-        if overrides:
-            cfg = dataclasses.replace(cfg, **overrides)
-    except (ValueError, FileNotFoundError) as e:
-        raise typer.BadParameter(str(e), param_hint="--config") from None
-    if not data.exists():
-        raise typer.BadParameter(f"data file not found: {data}", param_hint="DATA")
-    frame = pd.read_parquet(data) if data.suffix.lower() in (".parquet", ".pq") else pd.read_csv(data)
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        fail(errors, f"--config: {e}")
+    # The graph and knowledge files the config names are inputs too.
+    named = [v for v in (cfg.graph, cfg.knowledge) if isinstance(v, (str, Path)) and Path(v).is_file()]
+    _check_folder(out, [data, config, *named], force)
+    overrides = {k: v for k, v in {"bootstrap": bootstrap, "seed": seed}.items() if v is not None}
+    try:
+        cfg = dataclasses.replace(cfg, **overrides)
+    except ValueError as e:
+        fail(errors, f"{' / '.join('--' + k for k in overrides)}: {e}")
+    try:
+        frame = read_table(data)
+    except ValueError as e:
+        fail(errors, str(e))
+    from ._data import validate_weekly
+
+    try:
+        validate_weekly(frame, cfg)
+    except (ValueError, TypeError) as e:
+        fail(errors, f"DATA: {e}")
     say(f"read {len(frame)} rows, {frame.shape[1]} columns from {data}")
     try:
-        result = run_workflow(frame, cfg, str(out), progress=say, title=f"Marketing mix report: {data.name}")
+        with staged_folder(out) as staging:
+            result = run_workflow(frame, cfg, str(staging), progress=say, title=f"Marketing mix report: {data.name}")
+            result = _relocate(result, staging, out)
     except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="DATA") from None
+        fail(errors, f"DATA: {e}")
     _finish(console, result)
