@@ -1,55 +1,57 @@
 """causalda-jax: causal data augmentation with a JAX core.
 
 The public surface: causal graphs, the augmentation engine and sampler, learning on augmented
-data, discovery, and the ``scm``, ``metrics``, ``study``, ``models`` and ``mmm`` subpackages.
+data, discovery, and the ``losses``, ``scm``, ``metrics``, ``study``, ``models`` and ``mmm`` subpackages.
 """
 
-import importlib
 from typing import TYPE_CHECKING
 
-from ._augment import AugmentationOverflowError as AugmentationOverflowError
-from ._augment import augment as augment
-from ._augmented_data import AugmentedData as AugmentedData
-from ._bandwidth import bandwidth_rule as bandwidth_rule
-from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
-from ._differentiable import augmentation_log_weights as augmentation_log_weights
-from ._graph import CausalGraph as CausalGraph
-from ._graph import as_graph as as_graph
-from ._losses import weighted_cross_entropy as weighted_cross_entropy
-from ._losses import weighted_huber as weighted_huber
-from ._losses import weighted_loss as weighted_loss
-from ._losses import weighted_mae as weighted_mae
-from ._losses import weighted_mse as weighted_mse
-from ._sample import NoConditionalError as NoConditionalError
-from ._sample import sample as sample
+from ._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from . import discovery, metrics, mmm, models, scm, study
+    from ._augment import AugmentationOverflowError as AugmentationOverflowError
+    from ._augment import augment as augment
+    from ._augmented_data import AugmentedData as AugmentedData
+    from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
+    from ._differentiable import augmentation_log_weights as augmentation_log_weights
+    from ._graph import CausalGraph as CausalGraph
+    from ._graph import as_graph as as_graph
+    from ._sample import NoConditionalError as NoConditionalError
+    from ._sample import sample as sample
+    from . import discovery, losses, metrics, mmm, models, scm, study
     from .discovery import DiscoveryResult, Knowledge, discover
-    from ._augmented_regressor import AugmentedRegressor, mix_weights
+    from ._augmented_regressor import AugmentedRegressor
     from .mmm import MarketingMixModel
 
 __version__ = "0.1.0"
 
-# The domain subpackages and the scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and
-# matplotlib; they load on first use.
-_SUBPACKAGES = ("discovery", "metrics", "mmm", "models", "scm", "study")
-_LAZY_NAMES = {
+# Every name loads on first use: the core pulls in JAX, the domain subpackages and the
+# scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and matplotlib, and the command-line
+# tool must answer --help and argument errors without any of them.
+_EXPORTS = {
+    "AugmentationOverflowError": "_augment",
+    "augment": "_augment",
+    "AugmentedData": "_augmented_data",
+    "DifferentiableAugmentation": "_differentiable",
+    "augmentation_log_weights": "_differentiable",
+    "CausalGraph": "_graph",
+    "as_graph": "_graph",
+    "NoConditionalError": "_sample",
+    "sample": "_sample",
     "discover": "discovery",
     "Knowledge": "discovery",
     "DiscoveryResult": "discovery",
     "MarketingMixModel": "mmm",
     "AugmentedRegressor": "_augmented_regressor",
-    "mix_weights": "_augmented_regressor",
+    "discovery": "discovery",
+    "losses": "losses",
+    "metrics": "metrics",
+    "mmm": "mmm",
+    "models": "models",
+    "scm": "scm",
+    "study": "study",
 }
-
-
-def __getattr__(name: str):
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f".{name}", __name__)
-    if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
-    raise AttributeError(f"module 'causalda_jax' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "AugmentationOverflowError",
@@ -64,19 +66,13 @@ __all__ = [
     "as_graph",
     "augment",
     "augmentation_log_weights",
-    "bandwidth_rule",
     "discover",
     "discovery",
+    "losses",
     "metrics",
-    "mix_weights",
     "mmm",
     "models",
     "sample",
     "scm",
     "study",
-    "weighted_cross_entropy",
-    "weighted_huber",
-    "weighted_loss",
-    "weighted_mae",
-    "weighted_mse",
 ]

@@ -19,6 +19,7 @@ from ._augmented_data import AugmentedData
 from ._custom_types import BandwidthSpec
 from ._expand import SLOT_BLOCK, expand, sharded_step, use_sorted
 from ._graph import GraphLike
+from ._memory import check_memory
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh
 
@@ -140,6 +141,10 @@ def augment(
         categorical=categorical,
     )
     cap, chunk, limit = _buffer_shape(plan, max_rows, chunk_size)
+    d = plan.table.d
+    # Two row buffers (index + log-weight) of ``cap`` rows, and a result of up to ``limit`` rows.
+    check_memory(2 * cap * (4 * d + 16) + limit * (16 * d + 16), f"augmenting with buffers of {cap:,} rows",
+                 "raise threshold, or set max_rows lower")
     config = {**plan.config, "engine": "jax", "chunk_size": chunk, "capacity": cap, "max_rows": limit}
     names = [plan.table.columns[v] for v in plan.order]
     callback = _progress_callback(progress, len(names))
@@ -231,11 +236,17 @@ def _raise_overflow(plan: Plan, needed: int, cap: int, name: Hashable, max_rows:
     n, d = plan.table.n, plan.table.d
     theta_fit = n / cap if plan.config["normalize_threshold"] else 1.0 / cap
     limit = f"max_rows={max_rows}" if max_rows is not None else f"the default cap of {cap} rows (about 1 GB)"
+    if theta_fit < 1:
+        fix = f"raise threshold to at least {theta_fit:.3g}, which bounds every step by {cap} rows"
+    else:
+        # Weights of one step sum to at most 1, so at most 1/θ_eff rows survive: with θ_eff = θ/n
+        # and θ < 1 that is more than n rows, which no threshold below 1 can bring under cap.
+        fix = (f"no threshold below 1 bounds the steps by {cap} rows with normalize_threshold (at most n/θ rows "
+               f"survive); set normalize_threshold=False and threshold ≥ {1.0 / cap:.3g}")
     raise AugmentationOverflowError(
         f"after variable {name!r}, {needed} rows have weight ≥ θ_eff = {plan.threshold_eff:.3g}, more than "
-        f"{limit}. Raise max_rows (each row costs about {4 * d + 16} bytes), or raise threshold to at least "
-        f"{theta_fit:.3g}, which bounds every step by {cap} rows; or draw a fixed number of samples with "
-        "causalda_jax.sample"
+        f"{limit}. Raise max_rows (each row costs about {4 * d + 16} bytes), or {fix}; or draw a fixed number "
+        "of samples with causalda_jax.sample"
     )
 
 

@@ -19,6 +19,7 @@ _WEIGHT = "__causalda_weight__"
 _LOG_WEIGHT = "__causalda_log_weight__"
 _SOURCE = "__causalda_source__:"
 _META_KEY = b"causalda_jax"
+_SAVE_SUFFIXES = (".parquet", ".pq", ".npz")
 
 
 def merge_index_rows(
@@ -125,53 +126,102 @@ class AugmentedData:
         out[weight_column] = self.weights
         return out
 
-    def save(self, path: Union[str, os.PathLike]) -> None:
-        """Write to parquet (``.parquet``) or numpy (``.npz``) without losing anything."""
+    def save(self, path: Union[str, os.PathLike], *, overwrite: bool = False) -> None:
+        """Write to parquet (``.parquet``, ``.pq``) or numpy (``.npz``) without losing anything.
+
+        Column names (of any JSON type), dtypes and categories come back from :meth:`load`
+        exactly, empty results included. The file is written under a temporary name and
+        renamed when complete.
+
+        Args:
+            path: the file; its extension chooses the format (anything else is refused: for a
+                CSV, write ``to_frame()`` with pandas).
+            overwrite: replace an existing file.
+
+        Raises:
+            ValueError: unsupported extension, ``path`` exists (without ``overwrite``) or is a
+                folder, or a column name starts with ``__causalda``.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        path = os.fspath(path)
+        from ._output import check_output, write_file
+
+        target = check_output(path, overwrite=overwrite, suffixes=_SAVE_SUFFIXES, force_hint="overwrite=True")
         frame = self.data.copy()
         clash = [c for c in frame.columns if str(c).startswith("__causalda")]
         if clash:
             raise ValueError(f"column names starting with '__causalda' are reserved: {clash}")
+        frame.columns = [str(c) for c in frame.columns]
         frame[_WEIGHT] = self.weights
         frame[_LOG_WEIGHT] = self.log_weights
         for j, col in enumerate(self.data.columns):
             frame[f"{_SOURCE}{col}"] = self.source_rows[:, j]
-        meta = {"graph": self.graph.to_dict(), "config": self.config, "columns": list(map(str, self.data.columns))}
-        if path.endswith(".npz"):
-            buffer = pa.BufferOutputStream()
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
-            np.savez(path, parquet=np.frombuffer(buffer.getvalue().to_pybytes(), dtype=np.uint8),
-                     meta=np.array(json.dumps(meta, default=str)))
-            return
+        categories = {
+            str(c): {"categories": dtype.categories.tolist(), "ordered": bool(dtype.ordered),
+                     "dtype": str(dtype.categories.dtype)}
+            for c, dtype in self.data.dtypes.items()
+            if isinstance(dtype, pd.CategoricalDtype)
+        }
+        meta = {"graph": self.graph.to_dict(), "config": self.config, "columns": list(self.data.columns),
+                "categories": categories}
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        if target.suffix.lower() == ".npz":
+            buffer = pa.BufferOutputStream()
+            pq.write_table(table, buffer)
+            write_file(target, lambda tmp: np.savez(
+                tmp, parquet=np.frombuffer(buffer.getvalue().to_pybytes(), dtype=np.uint8),
+                meta=np.array(json.dumps(meta, default=str))))
+            return
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta, default=str)})
-        pq.write_table(table, path)
+        write_file(target, lambda tmp: pq.write_table(table, tmp))
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike]) -> "AugmentedData":
-        """Read what :meth:`save` wrote."""
+        """Read what :meth:`save` wrote (the format is read from the file, not its name).
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: the file is not one that :meth:`save` writes.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         path = os.fspath(path)
-        if path.endswith(".npz"):
+        if os.path.isdir(path):
+            raise ValueError(f"{path} is a folder; give the file written by AugmentedData.save")
+        try:
+            with open(path, "rb") as f:
+                magic = f.read(4)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no such file: {path}") from None
+        if magic == b"PK\x03\x04":
             with np.load(path) as archive:
+                if "parquet" not in archive or "meta" not in archive:
+                    raise ValueError(f"{path} is an .npz archive not written by AugmentedData.save")
                 table = pq.read_table(pa.BufferReader(archive["parquet"].tobytes()))
                 meta = json.loads(str(archive["meta"]))
-        else:
+        elif magic == b"PAR1":
             table = pq.read_table(path)
             raw = (table.schema.metadata or {}).get(_META_KEY)
             if raw is None:
                 raise ValueError(f"{path} was not written by AugmentedData.save (no causalda_jax metadata)")
             meta = json.loads(raw)
+        else:
+            raise ValueError(f"{path} is neither parquet nor .npz, so not written by AugmentedData.save; "
+                             "read a CSV with pandas.read_csv")
         frame = table.to_pandas()
-        columns = [c for c in frame.columns if not str(c).startswith("__causalda")]
-        source = np.stack([frame[f"{_SOURCE}{c}"].to_numpy(np.int64) for c in columns], axis=1) if columns else None
+        stored = [c for c in frame.columns if not str(c).startswith("__causalda")]
+        source = (np.stack([frame[f"{_SOURCE}{c}"].to_numpy(np.int64) for c in stored], axis=1) if stored
+                  else np.zeros((len(frame), 0), np.int64))
+        data = frame[stored].reset_index(drop=True)
+        for col, spec in meta.get("categories", {}).items():
+            dtype = pd.CategoricalDtype(pd.Index(spec["categories"], dtype=spec["dtype"]), ordered=spec["ordered"])
+            data[col] = data[col].astype(dtype)
+        names = meta.get("columns", stored)
+        data.columns = names if len(names) == len(stored) else stored
         return cls(
-            frame[columns].reset_index(drop=True),
+            data,
             frame[_WEIGHT].to_numpy(np.float64),
             frame[_LOG_WEIGHT].to_numpy(np.float64),
             source,

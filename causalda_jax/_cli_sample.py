@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ._cli_augment import fail, parse_bandwidth, parse_columns, print_summary, read_graph, read_table
-from ._sample import NoConditionalError, sample
+from ._cli_augment import check_outputs, fail, parse_bandwidth, parse_columns, print_summary, read_graph, read_table
+from ._output import write_file
 
 
 def sample_command(
@@ -26,14 +26,18 @@ def sample_command(
     smoothing: float = typer.Option(0.0, help="Kernel noise of scale s·h on continuous values (0: none)."),
     neighbors: Optional[int] = typer.Option(None, help="Approximate: only the nearest k-d tree leaves (≥ k rows)."),
     devices: Optional[int] = typer.Option(None, help="Devices to split the samples over (default: all)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
 ) -> None:
     """Draw N-SAMPLES rows from the kernel-conditional factorization of DATA under GRAPH."""
     console = Console(stderr=True)
-    frame = read_table(data)
-    causal_graph = read_graph(graph)
-    suffix = output.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        fail(console, f"cannot write {output}: use .parquet or .csv")
+    check_outputs(console, [("--output", output, (".csv", ".parquet", ".pq"))], [data, graph], force)
+    try:
+        frame = read_table(data)
+        causal_graph = read_graph(graph)
+    except ValueError as e:
+        fail(console, str(e))
+    from ._sample import NoConditionalError, sample
+
     start = time.perf_counter()
     try:
         rows = sample(
@@ -49,13 +53,13 @@ def sample_command(
             neighbors=neighbors,
             devices=devices,
         )
-    except (ValueError, TypeError, NoConditionalError) as e:
+    except (ValueError, TypeError, MemoryError, NoConditionalError) as e:
         fail(console, str(e))
     elapsed = time.perf_counter() - start
-    if suffix == ".csv":
-        rows.to_csv(output, index=False)
+    if output.suffix.lower() == ".csv":
+        write_file(output, lambda tmp: rows.to_csv(tmp, index=False))
     else:
-        rows.to_parquet(output, index=False)
+        write_file(output, lambda tmp: rows.to_parquet(tmp, index=False))
     print_summary("causal data sampling", [
         ("training rows", f"{len(frame):,}"),
         ("sampled rows", f"{len(rows):,}"),

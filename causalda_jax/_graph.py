@@ -146,6 +146,9 @@ class CausalGraph:
             raise ValueError(f"unknown keys in graph specification: {unknown}; expected 'nodes', 'directed', 'bidirected'")
         directed = spec.get("directed", [])
         bidirected = spec.get("bidirected", [])
+        for key, value in (("nodes", spec.get("nodes", [])), ("directed", directed), ("bidirected", bidirected)):
+            if not isinstance(value, (list, tuple)):
+                raise ValueError(f"graph key {key!r} must be a list; got {json.dumps(value, default=str)}")
         if "nodes" in spec:
             return cls(spec["nodes"], directed, bidirected)
         return cls.from_edges(directed, bidirected)
@@ -161,7 +164,9 @@ class CausalGraph:
                 spec = json.load(f)
         except FileNotFoundError:
             raise FileNotFoundError(f"graph file not found: {text}") from None
-        except json.JSONDecodeError as e:
+        except IsADirectoryError:
+            raise ValueError(f"graph path {text} is a folder; give the graph's .json file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f"graph file {text} is not valid JSON: {e}") from None
         return cls.from_dict(spec)
 

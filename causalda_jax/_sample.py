@@ -38,6 +38,7 @@ from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
 from ._graph import GraphLike
 from ._kernels import log_kernel_matrix
 from ._leaves import leaf_boxes, leaf_order
+from ._memory import check_memory
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
 from ._tabular import frame_from_rows
@@ -639,6 +640,11 @@ def sample(
         bandwidth_scale=bandwidth_scale,
         categorical=categorical,
     )
+    # Peak host memory per sampled value: int32 index + float32 noise + the float64 output
+    # column + one copy when the frame is written out.
+    per_row = plan.table.d * (20 + 4 * (smoothing > 0))
+    check_memory(n_samples * per_row, f"sampling {n_samples:,} rows × {plan.table.d} columns",
+                 "draw fewer samples, or draw in several calls with different seeds and write each")
     index_rows, noise = _draw(
         plan,
         n_samples,

@@ -59,7 +59,7 @@ def test_sample_cli_reports_bad_input(tmp_path):
     args = ["sample", str(tmp_path / "d.csv"), "-g", str(tmp_path / "g.json")]
     for extra, message in [
         (["-o", str(tmp_path / "s.parquet"), "-n", "0"], "n_samples must be a positive integer"),
-        (["-o", str(tmp_path / "s.txt"), "-n", "5"], "use .parquet or .csv"),
+        (["-o", str(tmp_path / "s.txt"), "-n", "5"], "use a .csv, .parquet"),
         (["-o", str(tmp_path / "s.csv"), "-n", "5", "--kernel", "box"], "unknown kernel 'box'"),
     ]:
         result = runner.invoke(app, [*args, *extra])

@@ -59,8 +59,14 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["graph_source"] == "given"
     assert run["augmentation"].startswith("sample")
+    # Built under a temporary name, then moved: the paths it records are the final ones.
+    assert run["report"] == str(out / "index.html") and all(p.startswith(str(out)) for p in run["tables"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     html = (out / "index.html").read_text()
     assert html.count("data:image/png;base64,") >= 8
+    # Next to the intervals, in the report and on the console: what they do and do not reflect.
+    assert "reflect refitting noise, not model error" in html
+    assert "not model error" in " ".join(result.output.split())
 
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["variant"]) == {"augmented", "observed"}
@@ -100,5 +106,6 @@ def test_mmm_command_reports_bad_data(app, tmp_path):
 def test_registered_on_main_app():
     import causalda_jax._cli as cli
 
-    names = {c.name for c in cli.app.registered_commands}
-    assert {"demo", "mmm"} <= names
+    group = typer.main.get_command(cli.app)
+    assert {"demo", "mmm"} <= set(group.list_commands(None))
+    assert group.get_command(None, "mmm").help.startswith("Run the marketing mix workflow")

@@ -118,7 +118,7 @@ def test_no_conditional_error(monkeypatch):
     monkeypatch.setattr(S, "_MAX_ROUNDS", 2)
     # Only the 6 diagonal (a, b) pairs of 36 have a conditional for y.
     with pytest.raises(NoConditionalError, match="kernel conditional is zero"):
-        sample(df, {"directed": [["a", "y"], ["b", "y"]]}, 4096, seed=0)
+        sample(df, {"directed": [["a", "y"], ["b", "y"]]}, 4096, seed=0, categorical=["a", "b"])
 
 
 @pytest.mark.parametrize("leaf", [2, 128])
@@ -168,7 +168,7 @@ def test_frame_keeps_columns_dtypes_and_categories():
         }
     )
     graph = {"directed": [["n", "k"], ["k", "s"]]}
-    out, idx = sample(df, graph, 4096, seed=0, return_indices=True)
+    out, idx = sample(df, graph, 4096, seed=0, return_indices=True, categorical="s")
     assert list(out.columns) == list(df.columns)
     assert (out.dtypes == df.dtypes).all()
     assert list(out["k"].cat.categories) == ["w", "v", "u", "z"]
@@ -282,7 +282,7 @@ def test_leaf_order_is_a_kd_tree():
 
 def test_smoothing_noise_and_conditioning():
     """x → y with s = 1: x is a KDE draw and y conditions on the smoothed x."""
-    df = pd.DataFrame({"x": np.arange(6.0), "y": np.array([0, 0, 0, 0, 0, 10.0]), "c": list("ababab")})
+    df = pd.DataFrame({"x": np.arange(6.0), "y": np.array([0, 0, 0, 0, 0, 10.0]), "c": pd.Categorical(list("ababab"))})
     graph = {"directed": [["x", "y"]], "nodes": ["x", "y", "c"]}
     out, idx = sample(df, graph, N_DRAWS, seed=9, smoothing=1.0, return_indices=True)
     plan = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel="gaussian",
@@ -309,7 +309,7 @@ def test_smoothing_noise_and_conditioning():
 
 
 def test_int_column_becomes_float_with_smoothing():
-    df = pd.DataFrame({"x": np.arange(6), "y": np.arange(6.0) ** 2, "c": list("ababab")})
+    df = pd.DataFrame({"x": np.arange(6), "y": np.arange(6.0) ** 2, "c": pd.Categorical(list("ababab"))})
     out = sample(df, {"directed": [["x", "y"]], "nodes": ["x", "y", "c"]}, 4096, seed=0, smoothing=0.5)
     assert out["x"].dtype == np.float64 and out["c"].dtype == df["c"].dtype
 

@@ -158,7 +158,9 @@ def test_cli_passes_options(monkeypatch, tmp_path):
 def test_study_command_is_registered():
     import causalda_jax._cli as cli
 
-    assert "study" in {c.name for c in cli.app.registered_commands}
+    group = typer.main.get_command(cli.app)
+    assert "study" in group.list_commands(None)
+    assert group.get_command(None, "study").help.startswith("Run (or resume) a scenario")
 
 
 @pytest.mark.slow

@@ -6,12 +6,18 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
+
+from .._cli_augment import check_outputs, fail, read_table
+from .._output import write_file
 
 __all__ = ["discover_command"]
 
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
 
 def discover_command(
-    data: Path = typer.Argument(..., help="CSV file, one numeric column per variable.", exists=True, dir_okay=False),
+    data: Path = typer.Argument(..., help="CSV file, one numeric column per variable."),
     output: Path = typer.Option(..., "-o", "--output", help="GRAPH.json to write (the format `causalda augment` reads)."),
     knowledge: Optional[Path] = typer.Option(None, "--knowledge", "-k", help="Knowledge JSON or YAML file.",
                                              exists=True, dir_okay=False),
@@ -23,28 +29,39 @@ def discover_command(
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the CI tests."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum edge strength (DAGMA)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    force: bool = typer.Option(False, "--force", help="Replace existing output files."),
 ) -> None:
     """Learn a causal DAG from DATA and expert knowledge; report where they disagree."""
-    import pandas as pd
-
+    console = Console(stderr=True)
+    check_outputs(
+        console,
+        [("--output", output, (".json",)), ("--report", report, None), ("--plot", plot, PLOT_SUFFIXES)],
+        [data, knowledge],
+        force,
+    )
+    if n_bootstrap is not None and n_bootstrap < 0:
+        fail(console, f"--bootstrap must be >= 0, got {n_bootstrap}")
+    try:
+        frame = read_table(data)
+    except ValueError as e:
+        fail(console, str(e))
     from ._discover import discover
 
     try:
-        frame = pd.read_csv(data)
         result = discover(frame, None if knowledge is None else str(knowledge), method=method,
                           n_bootstrap=n_bootstrap, alpha=alpha, threshold=threshold, seed=seed)
     except (ValueError, TypeError, FileNotFoundError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(code=2) from None
-    result.to_json(output)
+        fail(console, str(e))
+    write_file(output, result.to_json)
     conflicts = result.report.conflicts
     typer.echo(f"{result.graph.number_of_edges()} edges over {result.graph.number_of_nodes()} variables -> {output}")
     if len(conflicts):
         typer.echo(f"{len(conflicts)} disagreements between data and knowledge (see the report)")
     if report is not None:
         table = report.with_suffix(".csv")
-        result.report.to_csv(table)
-        report.write_text(result.report.to_markdown(csv_link=table.name), encoding="utf-8")
+        write_file(table, lambda tmp: result.report.to_csv(tmp))
+        markdown = result.report.to_markdown(csv_link=table.name)
+        write_file(report, lambda tmp: Path(tmp).write_text(markdown, encoding="utf-8"))
         typer.echo(f"report -> {report} (every verdict: {table})")
     if plot is not None:
         import matplotlib
@@ -52,5 +69,5 @@ def discover_command(
         matplotlib.use("Agg")
         from ._plot import plot_agreement
 
-        plot_agreement(result, plot)
+        write_file(plot, lambda tmp: plot_agreement(result, tmp))
         typer.echo(f"plot -> {plot}")

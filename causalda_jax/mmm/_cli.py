@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["demo_command", "mmm_command"]
+from .._output import check_output, staged_folder, write_file
+
+__all__ = ["demo_command", "mmm_command", "summary_tables"]
+
+
+def _check_folder(out: Path, inputs: list, force: bool) -> None:
+    """Refuse, before any work, an output folder that would replace an input or existing results."""
+    from rich.console import Console
+
+    from .._cli_augment import fail
+
+    try:
+        check_output(out, inputs=inputs, overwrite=force, folder=True)
+    except ValueError as e:
+        fail(Console(stderr=True), f"--out: {e}")
+
+
+def _relocate(result: dict, staging: Path, out: Path) -> dict:
+    """Point the paths of a run built in ``staging`` (and its run.json) at ``out``, its final place."""
+    old, new = str(staging), str(out)
+
+    def move(value):
+        if isinstance(value, str) and value.startswith(old):
+            return new + value[len(old):]
+        if isinstance(value, dict):
+            return {k: move(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [move(v) for v in value]
+        return value
+
+    run_json = staging / "run.json"
+    if run_json.exists():
+        saved = move(json.loads(run_json.read_text(encoding="utf-8")))
+        write_file(run_json, lambda tmp: Path(tmp).write_text(json.dumps(saved, indent=2), encoding="utf-8"))
+    return {k: (v if k in ("model", "results", "budget") else move(v)) for k, v in result.items()}
 
 
 def _progress(console):
@@ -21,17 +56,66 @@ def _progress(console):
     return say
 
 
-def _finish(console, result: dict) -> None:
+_VARIANT_TITLES = {"augmented": "fitted on observed + augmented rows", "observed": "fitted on the observed rows only"}
+
+
+def summary_tables(summary, *, refits: int, interval: float = 0.9, method: str = "percentile"):
+    """The ROI summary as one rich Table per variant (channel names in full), and a legend.
+
+    Example:
+        >>> import pandas as pd
+        >>> row = {"variant": "observed", "channel": "connected_tv_streaming", "spend_share": 0.5,
+        ...        "effect_share": 0.4, "roi": 1.2, "roi_lower": 1.0, "roi_upper": 1.5, "roi_aug_sd": float("nan"),
+        ...        "mroi": 0.8}
+        >>> tables, legend = summary_tables(pd.DataFrame([row]), refits=20)
+        >>> len(tables), tables[0].columns[0].header
+        (1, 'channel')
+    """
+    from rich import box
     from rich.table import Table
 
+    def num(v) -> str:
+        return "-" if v != v else f"{v:.3g}"  # NaN prints as a dash
+
+    if not refits:
+        point = "point: the full fit; no refits, no intervals"
+    elif method == "basic":
+        point = f"point: median of {refits} refits reflected about the full fit"
+    else:
+        point = f"point: median of {refits} refits"
+    tables = []
+    for variant, part in summary.groupby("variant", sort=False):
+        title = f"ROI, {variant} ({_VARIANT_TITLES.get(variant, variant)})"
+        table = Table(title=title, caption=point, box=box.SIMPLE_HEAD)
+        # Numbers never wrap; the channel column takes the remaining width and wraps a long
+        # name onto more lines (fold) rather than truncating it.
+        table.add_column("channel", overflow="fold", ratio=1, min_width=8)
+        for col in ("spend\nshare", "effect\nshare", "ROI", f"{interval:.0%}\ninterval", "aug\nsd", "mROI"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for _, r in part.iterrows():
+            table.add_row(str(r["channel"]), f"{r['spend_share']:.2f}", f"{r['effect_share']:.2f}", num(r["roi"]),
+                          f"[{num(r['roi_lower'])}, {num(r['roi_upper'])}]", num(r["roi_aug_sd"]), num(r["mroi"]))
+        tables.append(table)
+    legend = [
+        "mROI = marginal ROI (extra target per extra unit of spend); aug sd = standard deviation of the ROI over "
+        "augmentation draws with the data and weights fixed (- : no augmentation)."
+    ]
+    if refits:
+        legend.append(
+            "The intervals reflect refitting noise (reweighted weeks, new augmentation draws), not model error: "
+            "on simulated markets they cover the true ROI less often than their nominal level (docs/intervals.md)."
+        )
+    return tables, legend
+
+
+def _finish(console, result: dict) -> None:
     res = result["results"]
-    table = Table(title="ROI on the observed weeks (interval: bootstrap)")
-    for col in ("variant", "channel", "spend share", "effect share", "ROI", "interval", "marginal ROI"):
-        table.add_column(col)
-    for _, r in res.summary.iterrows():
-        table.add_row(r["variant"], r["channel"], f"{r['spend_share']:.2f}", f"{r['effect_share']:.2f}",
-                      f"{r['roi']:.3g}", f"[{r['roi_lower']:.3g}, {r['roi_upper']:.3g}]", f"{r['mroi']:.3g}")
-    console.print(table)
+    cfg = result["model"].config
+    tables, legend = summary_tables(res.summary, refits=cfg.bootstrap, interval=cfg.interval, method=cfg.interval_method)
+    for table in tables:
+        console.print(table)
+    for line in legend:
+        console.print(f"[dim]{line}[/dim]")
     if res.truth is not None:
         console.print("error against the ground truth (mean over channels):")
         for v, e in result["truth_errors"].items():
@@ -62,6 +146,7 @@ def demo_command(
     augmentation: Annotated[str, typer.Option(help="'sample', 'augment' or 'none'.")] = "sample",
     model: Annotated[str, typer.Option(help="'xgboost', 'mlp' or 'linear'.")] = "xgboost",
     quick: Annotated[bool, typer.Option("--quick", help="Small run for a smoke test (2 refits, 80 weeks).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:
     """Simulate a marketing mix with known answers and run the whole causal workflow on it.
 
@@ -73,6 +158,7 @@ def demo_command(
     import numpy as np
     from rich.console import Console
 
+    _check_folder(out, [], force)
     from ._config import MMMConfig
     from ._simulate import CONTROLS, simulate
     from ._workflow import run_workflow
@@ -97,8 +183,11 @@ def demo_command(
     # one conversion per 40 of sales, with 5% week-to-week noise.
     noise = np.random.default_rng(seed + 1).lognormal(0.0, 0.05, len(sim.data))
     data = sim.data.assign(conversions=np.round(sim.data["sales"] / 40.0 * noise))
-    result = run_workflow(data, config, str(out), truth=sim, progress=say, title="causalda demo: marketing mix")
-    data.to_csv(out / "data.csv", index=False)
+    with staged_folder(out) as staging:
+        result = run_workflow(data, config, str(staging), truth=sim, progress=say,
+                              title="causalda demo: marketing mix")
+        data.to_csv(staging / "data.csv", index=False)
+        result = _relocate(result, staging, out)
     _finish(console, result)
 
 
@@ -108,29 +197,49 @@ def mmm_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("causalda-mmm"),
     bootstrap: Annotated[Optional[int], typer.Option(help="Override the config's bootstrap refits.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:
     """Run the marketing mix workflow on your own weekly data and write the report into --out."""
-    import pandas as pd
     from rich.console import Console
 
+    from .._cli_augment import fail, read_table
+
+    errors = Console(stderr=True)
+    _check_folder(out, [data, config], force)
     from ._config import load_config
     from ._workflow import run_workflow
 
     console = Console()
     say = _progress(console)
+    if config.is_dir():
+        fail(errors, f"--config: {config} is a folder; give the config file (.json, .yaml or .yml)")
     try:
         cfg = load_config(config)
-        overrides = {k: v for k, v in {"bootstrap": bootstrap, "seed": seed}.items() if v is not None}
-        if overrides:
-            cfg = dataclasses.replace(cfg, **overrides)
-    except (ValueError, FileNotFoundError) as e:
-        raise typer.BadParameter(str(e), param_hint="--config") from None
-    if not data.exists():
-        raise typer.BadParameter(f"data file not found: {data}", param_hint="DATA")
-    frame = pd.read_parquet(data) if data.suffix.lower() in (".parquet", ".pq") else pd.read_csv(data)
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        fail(errors, f"--config: {e}")
+    # The graph and knowledge files the config names are inputs too.
+    named = [v for v in (cfg.graph, cfg.knowledge) if isinstance(v, (str, Path)) and Path(v).is_file()]
+    _check_folder(out, [data, config, *named], force)
+    overrides = {k: v for k, v in {"bootstrap": bootstrap, "seed": seed}.items() if v is not None}
+    try:
+        cfg = dataclasses.replace(cfg, **overrides)
+    except ValueError as e:
+        fail(errors, f"{' / '.join('--' + k for k in overrides)}: {e}")
+    try:
+        frame = read_table(data)
+    except ValueError as e:
+        fail(errors, str(e))
+    from ._data import validate_weekly
+
+    try:
+        validate_weekly(frame, cfg)
+    except (ValueError, TypeError) as e:
+        fail(errors, f"DATA: {e}")
     say(f"read {len(frame)} rows, {frame.shape[1]} columns from {data}")
     try:
-        result = run_workflow(frame, cfg, str(out), progress=say, title=f"Marketing mix report: {data.name}")
+        with staged_folder(out) as staging:
+            result = run_workflow(frame, cfg, str(staging), progress=say, title=f"Marketing mix report: {data.name}")
+            result = _relocate(result, staging, out)
     except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="DATA") from None
+        fail(errors, f"DATA: {e}")
     _finish(console, result)

@@ -10,6 +10,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from ._intervals import INTERVAL_METHODS
+
 __all__ = ["MMMConfig", "load_config"]
 
 _AUGMENTATION_METHODS = ("sample", "augment", "none")
@@ -47,8 +49,14 @@ class MMMConfig:
         model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor) or ``"linear"`` (ridge).
         model_params: keyword arguments for the model.
         monotone: constrain XGBoost to be non-decreasing in channels and mediators.
-        bootstrap: refits for the intervals (0 disables them).
-        interval: central coverage of the bootstrap intervals.
+        bootstrap: refits for the points and intervals (0: points from the full fit, no
+            intervals). Each refit has Bayesian-bootstrap weights on the weeks and a new
+            augmentation draw.
+        interval: central coverage of the intervals.
+        interval_method: ``"percentile"`` (point: median of the refits; interval: their
+            percentiles) or ``"basic"`` (the same of the refits reflected about the full fit).
+        augmentation_draws: extra fits of the augmented variant that change only the
+            augmentation draw, for ``roi_aug_sd`` (0 disables them).
         budget_total: total budget over the observed weeks; ``None`` keeps the current total.
         budget_bounds: ``(low, high)`` multipliers of each channel's current spend, or a
             mapping ``{channel: [low, high]}``.
@@ -95,6 +103,8 @@ class MMMConfig:
     monotone: bool = True
     bootstrap: int = 20
     interval: float = 0.9
+    interval_method: str = "percentile"
+    augmentation_draws: int = 5
     budget_total: float | None = None
     budget_bounds: Any = (0.5, 1.5)
     budget_method: str = "surrogate"
@@ -132,6 +142,9 @@ class MMMConfig:
             raise ValueError(f"augmentation_ratio must be positive; got {self.augmentation_ratio}")
         if int(self.bootstrap) < 0 or int(self.bootstrap) != self.bootstrap:
             raise ValueError(f"bootstrap must be a non-negative integer; got {self.bootstrap}")
+        _choice("interval_method", self.interval_method, INTERVAL_METHODS)
+        if int(self.augmentation_draws) < 0 or int(self.augmentation_draws) != self.augmentation_draws:
+            raise ValueError(f"augmentation_draws must be a non-negative integer; got {self.augmentation_draws}")
         if not 0 < self.interval < 1:
             raise ValueError(f"interval must be in (0, 1); got {self.interval}")
         if self.response_max <= 1:

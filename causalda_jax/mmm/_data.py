@@ -8,7 +8,7 @@ import pandas as pd
 from ._config import MMMConfig
 from ._simulate import seasonality_features
 
-__all__ = ["validate_weekly", "feature_table", "min_weeks"]
+__all__ = ["check_spend_variation", "validate_weekly", "feature_table", "min_weeks"]
 
 
 def min_weeks(n_channels: int, n_other: int = 0) -> int:
@@ -22,7 +22,8 @@ def validate_weekly(data: pd.DataFrame, config: MMMConfig) -> pd.DataFrame:
     Checks, each failing with a message that names the column and the row: the date column
     exists and parses; no duplicated dates; the weeks are evenly spaced by 7 days (a missing
     week is named); every configured column exists; values are numeric and finite; spends
-    are non-negative; there are enough weeks for the number of channels.
+    are non-negative; there are enough weeks for the number of channels; every channel's spend
+    varies and no channel's spend is a fixed combination of others' (:func:`check_spend_variation`).
 
     Args:
         data: one row per week.
@@ -124,7 +125,62 @@ def validate_weekly(data: pd.DataFrame, config: MMMConfig) -> pd.DataFrame:
     flat = [c for c in config.channels if out[c].sum() == 0]
     if flat:
         raise ValueError(f"channels {flat} never have any spend; drop them from 'channels'")
+    check_spend_variation(out[list(config.channels)])
     return out
+
+
+# A channel whose spend varies by less than this fraction of its mean (coefficient of
+# variation) leaves its effect indistinguishable from the baseline.
+MIN_SPEND_VARIATION = 1e-3
+# Spend patterns this close to linearly dependent (smallest singular value of the standardised
+# spends over the largest) cannot be split into per-channel effects.
+MIN_SPEND_CONDITION = 1e-6
+
+
+def check_spend_variation(spend: pd.DataFrame) -> None:
+    """Refuse channels whose effects the data cannot identify.
+
+    A channel with (near-)constant spend, or a channel whose spend is a linear combination of
+    other channels' (two channels always bought together, say), would still get an ROI, a
+    marginal ROI and a budget share from the model, but none of them would come from the data.
+
+    Args:
+        spend: one column per channel, one row per week.
+
+    Raises:
+        ValueError: naming the channel (or channels) and what to do.
+
+    Example:
+        >>> import pandas as pd
+        >>> check_spend_variation(pd.DataFrame({"tv": [1.0, 3.0, 2.0], "radio": [5.0, 5.0, 5.0]}))
+        Traceback (most recent call last):
+        ...
+        ValueError: channel 'radio' spends 5 every week...
+    """
+    values = spend.to_numpy(np.float64)
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0)
+    for j, c in enumerate(spend.columns):
+        if sd[j] <= MIN_SPEND_VARIATION * abs(mean[j]):
+            level = f"spends {mean[j]:.6g} every week" if sd[j] == 0 else (
+                f"barely varies (standard deviation {sd[j]:.3g} around {mean[j]:.6g})")
+            raise ValueError(
+                f"channel {c!r} {level}, so the data cannot tell its effect from the baseline: its ROI, "
+                "marginal ROI and budget share would be guesses. Drop it from 'channels' (its spend can go "
+                "in 'controls' only if it varies), or use data in which its spend changes"
+            )
+    if values.shape[1] < 2:
+        return
+    z = (values - mean) / sd
+    _, singular, vt = np.linalg.svd(z, full_matrices=False)
+    if singular[-1] <= MIN_SPEND_CONDITION * singular[0]:
+        weights = vt[-1]
+        involved = [str(spend.columns[j]) for j in np.flatnonzero(np.abs(weights) > 1e-3 * np.abs(weights).max())]
+        kind = "move together exactly" if len(involved) == 2 else "are linearly dependent"
+        raise ValueError(
+            f"channels {involved} {kind} (each is a fixed combination of the others every week), so the "
+            "data cannot split the effect between them: combine them into one channel or drop all but one"
+        )
 
 
 def feature_table(weekly: pd.DataFrame, config: MMMConfig, decays: dict) -> pd.DataFrame:

@@ -56,7 +56,7 @@ def make_regressor(kind: str, *, seed: int = 0, params: Mapping | None = None, m
     if kind == "mlp":
         from ..models import MLPRegressor
 
-        return MLPRegressor(**{"hidden_sizes": (32, 32), "max_epochs": 300, "seed": seed, **params})
+        return MLPRegressor(**{"hidden_layer_sizes": (32, 32), "max_iter": 300, "random_state": seed, **params})
     raise ValueError(f"unknown model kind {kind!r}; choose 'xgboost', 'mlp' or 'linear'")
 
 
@@ -75,7 +75,9 @@ class MarketingMixModel:
     default; ``"augment"``: the weighted full enumeration), and fits the target model and
     one model per mediator twice: on observed + augmented rows (variant ``"augmented"``)
     and on the observed rows only (variant ``"observed"``), plus ``bootstrap`` refits of
-    each on resampled weeks. KPIs are then computed on the observed weeks only.
+    each with Bayesian-bootstrap weights on the weeks and a new augmentation draw, plus
+    ``augmentation_draws`` refits of the augmented variant that change the draw only. KPIs
+    are then computed on the observed weeks only (see :func:`summarize`).
 
     The target model reads every model variable that is not a descendant of the target; a
     mediator model reads the mediator's parents in the graph, so a channel's effect
@@ -144,6 +146,14 @@ class MarketingMixModel:
                 self.boot_[v].append(self._fit_system(table, weights, cfg.seed + 1000 + b))
             if (b + 1) % 5 == 0 or b + 1 == cfg.bootstrap:
                 say(f"bootstrap refits {b + 1}/{cfg.bootstrap}")
+        # The augmentation draw alone: unit weights and the full fit's model seed, new draws.
+        self.draws_: dict[str, list[ResponseModel]] = {}
+        if "augmented" in variants and cfg.augmentation_draws > 0:
+            self.draws_["augmented"] = [self.models_["augmented"]]
+            for a in range(cfg.augmentation_draws):
+                table, weights, _ = self._augment(self.features_, "augmented", cfg.seed + 2000 + a)
+                self.draws_["augmented"].append(self._fit_system(table, weights, cfg.seed))
+            say(f"augmentation draws {cfg.augmentation_draws}")
         return self
 
     def _decays(self) -> dict:
@@ -283,7 +293,7 @@ class MarketingMixModel:
         return "augmented" if "augmented" in self.models_ else "observed"
 
     def kpis(self, truth=None) -> MMMResults:
-        """KPIs of every variant on the observed weeks, with bootstrap intervals.
+        """KPIs of every variant on the observed weeks: points and intervals from the refits.
 
         Args:
             truth: a :class:`~causalda_jax.mmm.SimulatedMMM` (or anything with
@@ -298,6 +308,8 @@ class MarketingMixModel:
             self.weekly_[cfg.target].to_numpy(np.float64),
             interval=cfg.interval,
             response_max=cfg.response_max,
+            method=cfg.interval_method,
+            draws=self.draws_,
         )
         if truth is not None:
             res.truth = compare_with_truth(res, truth.contributions, truth.roi)

@@ -22,20 +22,41 @@ def study_command(
         Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    force: Annotated[bool, typer.Option("--force", help="write into a non-empty folder that holds no study")] = False,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
-    from ._runner import run_study
+    from .._interrupt import note_kept
+    from .._output import check_output
     from ._scenarios import SCENARIOS
 
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
+    # A folder holding a study (config.json) is resumed; any other non-empty folder is refused.
+    resumable = _holds_study(target)
+    try:
+        check_output(target, overwrite=force or resumable, folder=True)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--out") from None
+    from ._runner import run_study
+
+    note_kept(f"finished runs are kept in {target / 'runs'}; the same command resumes them")
     kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     typer.echo(f"{len(results)} result rows; summary: {target / 'summary.md'}")
+
+
+def _holds_study(folder: Path) -> bool:
+    """Whether ``folder`` holds runs of a study (its ``config.json`` names a scenario)."""
+    import json
+
+    try:
+        return "scenario" in json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def _parse_values(text: str, known: tuple) -> tuple:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._output import write_file
 from ._aggregate import METRICS, per_run, summarise
 from ._scenarios import Scenario
 
@@ -75,7 +76,7 @@ def plot_results(results: pd.DataFrame, scenario: Scenario, out: str | Path) -> 
         _draw(ax, runs, scenario, metric, label)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(out / f"{metric}.png", dpi=110)
+        write_file(out / f"{metric}.png", lambda tmp: fig.savefig(tmp, dpi=110))
         plt.close(fig)
         written.append(out / f"{metric}.png")
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
@@ -88,7 +89,7 @@ def plot_results(results: pd.DataFrame, scenario: Scenario, out: str | Path) -> 
     fig.legend(handles, names, loc="upper center", ncol=len(names))
     fig.suptitle(f"scenario: {scenario.name}", y=0.995, x=0.08, fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(out / "overview.png", dpi=100)
+    write_file(out / "overview.png", lambda tmp: fig.savefig(tmp, dpi=100))
     plt.close(fig)
     written.append(out / "overview.png")
     return written

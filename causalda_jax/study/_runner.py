@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
@@ -13,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._output import write_file
 from ._protocol import Protocol, run_once
 from ._scenarios import DEFAULTS, SCENARIOS, Scenario, Settings
 
@@ -54,6 +56,8 @@ def _worker_init(cache_dir: str) -> None:
     # compiled by one worker (or by an earlier study) is not compiled again by the next.
     import jax
 
+    # Ctrl-C reaches every process of the terminal; the parent stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not jax.config.jax_compilation_cache_dir:
         jax.config.update("jax_compilation_cache_dir", cache_dir)
 
@@ -145,8 +149,8 @@ def run_study(
         from ._plots import plot_results
         from ._summary import write_summary
 
-        results.to_parquet(out / "results.parquet", index=False)
-        results.to_csv(out / "results.csv", index=False)
+        write_file(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
+        write_file(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
         plot_results(results, sc, out / "plots")
         write_summary(results, sc, out / "summary.md", defaults=defaults, protocol=protocol, reps=reps, quick=quick)
     return results

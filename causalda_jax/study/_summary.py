@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._output import write_file
 from ._aggregate import per_run, summarise
 from ._protocol import Protocol
 from ._scenarios import Scenario, Settings
@@ -85,5 +86,5 @@ def write_summary(
         lines += [f"- {arm}: {status} ({count} runs)" for (arm, status), count in failed.items()]
         lines.append("")
     lines += ["![overview](plots/overview.png)", ""]
-    path.write_text("\n".join(lines))
+    write_file(path, lambda tmp: Path(tmp).write_text("\n".join(lines)))
     return path
