@@ -35,7 +35,9 @@ def discover_command(
     console = Console(stderr=True)
     check_outputs(
         console,
-        [("--output", output, (".json",)), ("--report", report, None), ("--plot", plot, PLOT_SUFFIXES)],
+        [("--output", output, (".json",)), ("--report", report, None),
+         ("--report (its verdict table)", None if report is None else report.with_suffix(".csv"), None),
+         ("--plot", plot, PLOT_SUFFIXES)],
         [data, knowledge],
         force,
     )
