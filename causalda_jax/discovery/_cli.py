@@ -36,7 +36,7 @@ def discover_command(
     check_outputs(
         console,
         [("--output", output, (".json",)), ("--report", report, None),
-         ("--report (its verdict table)", None if report is None else report.with_suffix(".csv"), None),
+         ("--report (its verdict table)", None if report is None else _verdict_table(report), None),
          ("--plot", plot, PLOT_SUFFIXES)],
         [data, knowledge],
         force,
@@ -60,7 +60,7 @@ def discover_command(
     if len(conflicts):
         typer.echo(f"{len(conflicts)} disagreements between data and knowledge (see the report)")
     if report is not None:
-        table = report.with_suffix(".csv")
+        table = _verdict_table(report)
         write_file(table, lambda tmp: result.report.to_csv(tmp))
         markdown = result.report.to_markdown(csv_link=table.name)
         write_file(report, lambda tmp: Path(tmp).write_text(markdown, encoding="utf-8"))
@@ -73,3 +73,8 @@ def discover_command(
 
         write_file(plot, lambda tmp: plot_agreement(result, tmp))
         typer.echo(f"plot -> {plot}")
+
+
+def _verdict_table(report: Path) -> Path:
+    """Where the CSV of every verdict goes: next to the report, same name, ``.csv``."""
+    return report.with_suffix(".csv") if report.suffix.lower() != ".csv" else report.with_name(report.stem + "_verdicts.csv")
