@@ -337,8 +337,8 @@ nav {{ font-size: 0.85em; margin-bottom: 1em; }}
 nav a {{ margin-right: 0.9em; white-space: nowrap; color: #1f5fa0; }}
 img {{ max-width: 100%; height: auto; display: block; margin: 0.4em 0; }}
 .tw {{ overflow-x: auto; max-width: 100%; }}
-table.t {{ border-collapse: collapse; font-size: 0.82em; margin: 0.5em 0 1em; }}
-table.t td, table.t th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
+table.t {{ border-collapse: collapse; font-size: 0.8em; margin: 0.5em 0 1em; }}
+table.t td, table.t th {{ padding: 2px 6px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }}
 .note {{ background: #f6f6f6; padding: 0.6em 1em; border-left: 3px solid #1f77b4; }}
 .small {{ font-size: 0.85em; color: #555; }}
 .summary {{ background: #f3f7fc; border: 1px solid #c9d8ea; border-radius: 6px; padding: 0.4em 1.2em; }}
