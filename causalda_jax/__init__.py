@@ -13,6 +13,7 @@ from ._augmented_data import AugmentedData as AugmentedData
 from ._bandwidth import bandwidth_rule as bandwidth_rule
 from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
 from ._differentiable import augmentation_log_weights as augmentation_log_weights
+from ._distributed import initialize_processes as initialize_processes
 from ._graph import CausalGraph as CausalGraph
 from ._graph import as_graph as as_graph
 from ._losses import weighted_cross_entropy as weighted_cross_entropy
@@ -22,6 +23,7 @@ from ._losses import weighted_mae as weighted_mae
 from ._losses import weighted_mse as weighted_mse
 from ._sample import NoConditionalError as NoConditionalError
 from ._sample import sample as sample
+from ._stream import ParquetSample as ParquetSample
 
 if TYPE_CHECKING:
     from . import discovery, metrics, mmm, models, scm, study
@@ -61,12 +63,14 @@ __all__ = [
     "Knowledge",
     "MarketingMixModel",
     "NoConditionalError",
+    "ParquetSample",
     "as_graph",
     "augment",
     "augmentation_log_weights",
     "bandwidth_rule",
     "discover",
     "discovery",
+    "initialize_processes",
     "metrics",
     "mix_weights",
     "mmm",

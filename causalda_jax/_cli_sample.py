@@ -10,13 +10,16 @@ import typer
 from rich.console import Console
 
 from ._cli_augment import fail, parse_bandwidth, parse_columns, print_summary, read_graph, read_table
+from ._distributed import initialize_processes
 from ._sample import NoConditionalError, sample
 
 
 def sample_command(
     data: Path = typer.Argument(..., help="Training data: .csv or .parquet, one column per graph node."),
     graph: Path = typer.Option(..., "--graph", "-g", help='Graph JSON: {"nodes", "directed", "bidirected"}.'),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write: .parquet or .csv."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Where to write: .parquet, .csv, or a directory (no suffix) for parquet parts."
+    ),
     n_samples: int = typer.Option(..., "--n-samples", "-n", help="Number of rows to draw."),
     seed: int = typer.Option(0, help="Random seed; the same seed gives the same rows."),
     kernel: str = typer.Option("gaussian", help="gaussian or epanechnikov."),
@@ -26,16 +29,25 @@ def sample_command(
     smoothing: float = typer.Option(0.0, help="Kernel noise of scale s·h on continuous values (0: none)."),
     neighbors: Optional[int] = typer.Option(None, help="Approximate: only the nearest k-d tree leaves (≥ k rows)."),
     devices: Optional[int] = typer.Option(None, help="Devices to split the samples over (default: all)."),
+    part_rows: Optional[int] = typer.Option(None, help="Rows per parquet part when writing to a directory (default 2**20)."),
+    distributed: bool = typer.Option(
+        False, help="Join a jax.distributed job ($JAX_COORDINATOR_ADDRESS, $JAX_NUM_PROCESSES, $JAX_PROCESS_ID) and draw this process's share."
+    ),
 ) -> None:
     """Draw N-SAMPLES rows from the kernel-conditional factorization of DATA under GRAPH."""
     console = Console(stderr=True)
     frame = read_table(data)
     causal_graph = read_graph(graph)
     suffix = output.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        fail(console, f"cannot write {output}: use .parquet or .csv")
+    to_dir = output.is_dir() or suffix == ""
+    if not to_dir and suffix not in (".csv", ".parquet", ".pq"):
+        fail(console, f"cannot write {output}: use .parquet, .csv, or a directory (a path without suffix)")
+    if distributed and not to_dir:
+        fail(console, f"--distributed writes one set of parts per process: give a directory, not {output}")
     start = time.perf_counter()
     try:
+        if distributed:
+            initialize_processes()
         rows = sample(
             frame,
             causal_graph,
@@ -47,18 +59,23 @@ def sample_command(
             categorical=parse_columns(categorical),
             smoothing=smoothing,
             neighbors=neighbors,
-            devices=devices,
+            devices=None if distributed else devices,
+            **({"out": output, "part_rows": part_rows} if to_dir else {}),
         )
     except (ValueError, TypeError, NoConditionalError) as e:
         fail(console, str(e))
     elapsed = time.perf_counter() - start
-    if suffix == ".csv":
-        rows.to_csv(output, index=False)
+    if to_dir:
+        n_written = rows.n_rows
     else:
-        rows.to_parquet(output, index=False)
+        n_written = len(rows)
+        if suffix == ".csv":
+            rows.to_csv(output, index=False)
+        else:
+            rows.to_parquet(output, index=False)
     print_summary("causal data sampling", [
         ("training rows", f"{len(frame):,}"),
-        ("sampled rows", f"{len(rows):,}"),
+        ("sampled rows", f"{n_written:,}"),
         ("mode", "exact" if neighbors is None else f"truncated (neighbors={neighbors})"),
         ("time", f"{elapsed:.2f} s"),
         ("written to", str(output)),
