@@ -22,6 +22,9 @@ def study_command(
         Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run the cells there")
+    ] = None,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
     from ._runner import run_study
@@ -31,6 +34,8 @@ def study_command(
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
     kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
+    if scheduler is not None:
+        kwargs["client"] = scheduler  # connected (and closed) by run_study
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:
