@@ -98,6 +98,11 @@ def initialize_processes(
     Raises:
         ValueError: a missing or malformed value, an unreachable coordinator, a busy port on
             process 0, or processes started with different counts or the same id.
+
+    Example:
+        >>> initialize_processes("localhost:9911", num_processes=2, process_id=2)
+        Traceback (most recent call last):
+        ValueError: process_id must lie in [0, num_processes); got process_id=2, num_processes=2
     """
     address = coordinator_address or os.environ.get(_ENV[0]) or None
     count = _env_int(num_processes, "num_processes", _ENV[1])
