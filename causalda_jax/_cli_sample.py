@@ -29,9 +29,11 @@ def sample_command(
     smoothing: float = typer.Option(0.0, help="Kernel noise of scale s·h on continuous values (0: none)."),
     neighbors: Optional[int] = typer.Option(None, help="Approximate: only the nearest k-d tree leaves (≥ k rows)."),
     devices: Optional[int] = typer.Option(None, help="Devices to split the samples over (default: all)."),
-    part_rows: Optional[int] = typer.Option(None, help="Rows per parquet part when writing to a directory (default 2**20)."),
+    part_rows: Optional[int] = typer.Option(None, help="Rows per parquet part in a directory (default 2**20)."),
     distributed: bool = typer.Option(
-        False, help="Join a jax.distributed job ($JAX_COORDINATOR_ADDRESS, $JAX_NUM_PROCESSES, $JAX_PROCESS_ID) and draw this process's share."
+        False,
+        help="Join a jax.distributed job ($JAX_COORDINATOR_ADDRESS, $JAX_NUM_PROCESSES, $JAX_PROCESS_ID) "
+        "and write this process's share of the parts.",
     ),
 ) -> None:
     """Draw N-SAMPLES rows from the kernel-conditional factorization of DATA under GRAPH."""

@@ -122,7 +122,8 @@ def initialize_processes(
         _check_started_alike(None, None)
         return
     if not all(given):
-        missing = [f"{name} (${env})" for name, env, ok in zip(("coordinator_address", "num_processes", "process_id"), _ENV, given) if not ok]
+        names = ("coordinator_address", "num_processes", "process_id")
+        missing = [f"{name} (${env})" for name, env, ok in zip(names, _ENV, given) if not ok]
         raise ValueError(f"incomplete jax.distributed configuration: missing {', '.join(missing)}")
     if count < 1 or not 0 <= pid < count:
         raise ValueError(f"process_id must lie in [0, num_processes); got process_id={pid}, num_processes={count}")

@@ -28,6 +28,7 @@ import math
 import os
 from collections.abc import Hashable, Iterable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +43,9 @@ from ._leaves import leaf_boxes, leaf_order
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
 from ._tabular import frame_from_rows
+
+if TYPE_CHECKING:
+    from ._stream import ParquetSample
 
 __all__ = ["sample", "NoConditionalError"]
 
@@ -567,7 +571,7 @@ def sample(
     offset: int = 0,
     out: str | os.PathLike | None = None,
     part_rows: int | None = None,
-):
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray] | ParquetSample:
     """Draw samples from the kernel-conditional factorization of ``graph`` (ancestral sampling).
 
     In topological order a root takes a uniformly chosen training value and any other
@@ -645,7 +649,8 @@ def sample(
     offset = int(offset)
     if offset + n_samples >= 2**31:
         raise ValueError(
-            f"offset + n_samples must be below 2**31, got {offset + n_samples}; draw in several calls with different seeds"
+            f"offset + n_samples must be below 2**31, got {offset + n_samples}; "
+            "draw in several calls with different seeds"
         )
     try:
         smoothing = float(smoothing)
@@ -669,13 +674,19 @@ def sample(
             raise ValueError("return_indices cannot be written to out; drop one of them")
         from ._stream import write_sample  # imports this module
 
-        return write_sample(data, graph, n_samples, out, key=root_key, offset=offset, part_rows=part_rows, devices=devices, **options)
+        return write_sample(
+            data, graph, n_samples, out, key=root_key, offset=offset, part_rows=part_rows, devices=devices, **options
+        )
     if devices is None and jax.process_count() > 1:
         from ._distributed import process_share
 
         start, stop = process_share(n_samples, data, graph, root_key, offset=offset, **options)
         local = jax.local_devices()
-        drawn = sample(data, graph, max(stop - start, 1), key=root_key, offset=offset + start, devices=local, return_indices=True, **options)
+        # An empty share (fewer samples than processes) draws one sample and keeps none.
+        drawn = sample(
+            data, graph, max(stop - start, 1), key=root_key, offset=offset + start, devices=local,
+            return_indices=True, **options,
+        )
         frame, index_rows = drawn[0].iloc[: stop - start], drawn[1][: stop - start]
         frame.index = pd.RangeIndex(start, stop)
         return (frame, index_rows) if return_indices else frame

@@ -199,7 +199,11 @@ def write_sample(
             **record,
             "n_parts": n_parts,
             "parts": [
-                {"file": _part_name(i), "first_sample": i * part_rows, "rows": min(part_rows, n_samples - i * part_rows)}
+                {
+                    "file": _part_name(i),
+                    "first_sample": i * part_rows,
+                    "rows": min(part_rows, n_samples - i * part_rows),
+                }
                 for i in range(n_parts)
             ],
         }

@@ -70,7 +70,9 @@ def _launch(tmp_path, data_file, seeds):
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
         cmd = [sys.executable, "-c", WORKER, str(data_file), str(tmp_path), str(seed)]
-        procs.append(subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        procs.append(
+            subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        )
     outs = [p.communicate(timeout=300)[0] for p in procs]
     return [p.returncode for p in procs], outs
 
