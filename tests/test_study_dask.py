@@ -52,8 +52,9 @@ def test_dask_cluster_matches_local_run(tmp_path, capsys):
             import jax
 
             seen = client.run(lambda: jax.config.jax_compilation_cache_dir)
+            # A scheduler address (as `causalda study --scheduler` passes it) connects for the call.
             failed = run_study(
-                "noise", values=(0.1,), out=tmp_path / "bad", client=client,
+                "noise", values=(0.1,), out=tmp_path / "bad", client=cluster.scheduler_address,
                 **{**KW, "defaults": Settings(mechanism="bogus")},
             )
     assert len(first) == 2 and done.stat().st_mtime_ns == stamp  # resumed: the first cell was not rerun
