@@ -3,10 +3,10 @@
     python -m benchmarks.study_full --estimate            # time sample cells, extrapolate the wall time
     python -m benchmarks.study_full --run --workers 2     # run both scenarios on a LocalCluster
 
-``--estimate`` times single cells (``run_once``, the full protocol, seed 0) for the values whose
-cost differs most (n = 30, 100, 700; θ = 1e-5 at n = 100), interpolates the others in n
-(linear between timed points), and divides the total by the worker count: the wall time of
-``--run``, which sends every cell to a ``distributed.LocalCluster`` of ``--workers``
+``--estimate`` times single cells (``run_once``, the full protocol, seed 0: the default n = 100
+and the largest, n = 700), takes the other values' cost relative to the default from the quick
+results already in benchmarks/results/study_<scenario>/, and divides the total CPU time by the
+worker count: the wall time of ``--run``, which sends every cell to a ``distributed.LocalCluster`` of ``--workers``
 single-threaded processes. Writes benchmarks/results/study_full_estimate.json or
 study_full.json (with the wall time); the results go to benchmarks/results/study_full_<scenario>/.
 """
@@ -24,38 +24,66 @@ RESULTS = Path(__file__).parent / "results"
 SCENARIOS = ("n_points", "threshold")
 
 
-def _time_cell(parameter: str, value) -> float:
+def _time_cell(parameter: str, value) -> dict:
+    """Wall and CPU seconds (all threads of this process) of one full-protocol cell, seed 0."""
     from causalda_jax.study import DEFAULTS, Protocol, run_once
 
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     run_once(DEFAULTS.with_value(parameter, value), Protocol(), 0)
-    return time.perf_counter() - start
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
 
 
-def estimate(workers: int) -> dict:
+def _quick_ratios(scenario: str) -> dict:
+    """Cost of each value's cell relative to the default cell, from the quick results in RESULTS."""
+    import pandas as pd
+
+    r = pd.read_parquet(RESULTS / f"study_{scenario}" / "results.parquet")
+    # `seconds` accumulates over an arm's targets (the regressor arm restarts per target).
+    per_arm = r.groupby(["value", "rep", "arm"])["seconds"].max()
+    reg = r[r["arm"] == "regressor"].groupby(["value", "rep"])["seconds"].sum()
+    cell = per_arm.drop("regressor", level="arm").groupby(["value", "rep"]).sum() + reg
+    mean = cell.groupby("value").mean()
+    return {float(v): float(c) for v, c in mean.items()}
+
+
+def estimate(workers: int, values: dict) -> dict:
+    """Time the cells in ``values`` ({parameter: [value, ...]}) and extrapolate both scenarios."""
     from benchmarks.timing import device_info
     from causalda_jax.study import DEFAULTS, SCENARIOS as ALL
 
-    timed_n = {n: _time_cell("n_samples", n) for n in (30, 100, 700)}
-    timed_theta = _time_cell("threshold", 1e-5)
-    xs = sorted(timed_n)
-    per_cell_n = {n: float(np.interp(n, xs, [timed_n[x] for x in xs])) for n in ALL["n_points"].values}
-    # θ only changes the augment arms; between θ = 1e-2 (the n = 100 cell) and 1e-5 interpolate in log θ.
-    base = timed_n[DEFAULTS.n_samples]
-    per_cell_theta = {
-        t: float(np.interp(np.log10(t), [-5, -2], [timed_theta, base])) if t < 1e-2 else base
-        for t in ALL["threshold"].values
-    }
-    reps = 20
-    total = reps * (sum(per_cell_n.values()) + sum(per_cell_theta.values()))
+    timed = {f"{p}={v}": _time_cell(p, v) for p, vs in values.items() for v in vs}
+    base = timed[f"n_samples={DEFAULTS.n_samples}"]["cpu_s"]
+    reps, per_scenario = 20, {}
+    for scenario in SCENARIOS:
+        sc = ALL[scenario]
+        quick = _quick_ratios(scenario)
+        default = getattr(DEFAULTS, sc.parameter)
+        xs = sorted(quick)
+        # Relative cost per value: interpolated from the quick runs (log scale for θ), held flat
+        # outside their range, and replaced by a timed cell where there is one.
+        ratio = {}
+        for v in sc.values:
+            key = f"{sc.parameter}={v}"
+            if key in timed:
+                ratio[v] = timed[key]["cpu_s"] / base
+                continue
+            x = np.log10(v) if sc.log_x else v
+            grid = np.log10(xs) if sc.log_x else np.array(xs)
+            ratio[v] = float(np.interp(x, grid, [quick[k] for k in xs])) / quick[float(default)]
+        per_scenario[scenario] = {
+            "relative_cell_cost": {str(k): v for k, v in ratio.items()},
+            "cpu_s": reps * base * sum(ratio.values()),
+        }
+    total = sum(p["cpu_s"] for p in per_scenario.values())
     return {
-        "timed_cells_s": {**{f"n_samples={k}": v for k, v in timed_n.items()}, "threshold=1e-05": timed_theta},
-        "per_cell_s": {"n_points": per_cell_n, "threshold": per_cell_theta},
-        "cells": reps * (len(per_cell_n) + len(per_cell_theta)),
-        "cpu_seconds": total,
+        "timed_cells": timed,
+        "scenarios": per_scenario,
+        "cells": reps * sum(len(ALL[s].values) for s in SCENARIOS),
+        "cpu_s": total,
         "workers": workers,
         "estimated_wall_s": total / workers,
-        "note": "timed on a CPU shared with other jobs: an upper estimate for an idle machine",
+        "note": "CPU seconds of the timed cells (the machine was shared, so wall times were longer); the wall "
+        "estimate assumes the workers' CPU time parallelises over the machine's cores",
         "device": device_info(),
     }
 
@@ -83,7 +111,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if args.estimate:
-        result, name = estimate(args.workers), "study_full_estimate.json"
+        cells = {"n_samples": [100, 700]}
+        result, name = estimate(args.workers, cells), "study_full_estimate.json"
     elif args.run:
         result, name = run(args.workers), "study_full.json"
     else:
