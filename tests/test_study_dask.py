@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from distributed import Client
+
 from causalda_jax.study import Protocol, Settings, run_study
 from causalda_jax.study import _dask
 from causalda_jax.study._cli import study_command
@@ -83,6 +85,7 @@ def test_unreachable_scheduler_fails_fast_and_writes_nothing(tmp_path, monkeypat
 
 def test_client_and_jobs_are_exclusive(tmp_path):
     with pytest.raises(ValueError, match="jobs=2 with a Dask client"):
-        run_study("noise", values=(0.1,), out=tmp_path, client=object(), jobs=2, **KW)
+        run_study("noise", values=(0.1,), out=tmp_path, client=Client.__new__(Client), jobs=2, **KW)
     with pytest.raises(ValueError, match="client must be a dask.distributed.Client"):
-        run_study("noise", values=(0.1,), out=tmp_path, client=object(), **KW)
+        run_study("noise", values=(0.1,), out=tmp_path / "o", client=object(), **KW)
+    assert not (tmp_path / "o").exists()

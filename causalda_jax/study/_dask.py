@@ -12,7 +12,7 @@ from typing import Any
 
 from ._runner import default_cache_dir, finish_cell, progress_bar, run_cell
 
-__all__ = ["connect", "execute_on_dask"]
+__all__ = ["check_client", "connect", "execute_on_dask"]
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -42,6 +42,14 @@ def connect(address: str, timeout: float | None = None):
         ) from None
 
 
+def check_client(client: Any) -> None:
+    """Raise a clear ValueError unless ``client`` is a ``distributed.Client``."""
+    if not isinstance(client, _import_distributed().Client):
+        raise ValueError(
+            f"client must be a dask.distributed.Client or a scheduler address, got {type(client).__name__}"
+        )
+
+
 def _cell_on_worker(settings, protocol, seed: int, meta: dict, cache_dir: str | None):
     # The default cache folder is the worker's own temp directory, not the caller's.
     return run_cell(settings, protocol, seed, meta, cache_dir if cache_dir is not None else default_cache_dir())
@@ -50,10 +58,7 @@ def _cell_on_worker(settings, protocol, seed: int, meta: dict, cache_dir: str | 
 def execute_on_dask(pending: list, client: Any, progress: bool, title: str, cache_dir: str | None) -> list:
     """Run ``pending`` cells on ``client`` (a ``distributed.Client``); the errors, per cell."""
     distributed = _import_distributed()
-    if not isinstance(client, distributed.Client):
-        raise ValueError(
-            f"client must be a dask.distributed.Client or a scheduler address, got {type(client).__name__}"
-        )
+    check_client(client)
     if cache_dir is None:
         import jax
 

@@ -69,6 +69,7 @@ def _use_cache(cache_dir: str) -> None:
 
 
 def default_cache_dir() -> str:
+    """This process's JAX compilation cache folder, else one in its temp directory."""
     import jax
 
     return jax.config.jax_compilation_cache_dir or os.path.join(tempfile.gettempdir(), "causalda_jax_xla_cache")
@@ -150,8 +151,12 @@ def run_study(
     protocol = protocol or (QUICK_PROTOCOL if quick else Protocol())
     if reps < 1 or jobs < 1:
         raise ValueError(f"reps and jobs must be >= 1; got reps={reps}, jobs={jobs}")
-    if client is not None and jobs != 1:
-        raise ValueError(f"jobs={jobs} with a Dask client: the cluster's workers run the cells; leave jobs at 1")
+    if client is not None:
+        from ._dask import check_client
+
+        check_client(client)
+        if jobs != 1:
+            raise ValueError(f"jobs={jobs} with a Dask client: the cluster's workers run the cells; leave jobs at 1")
     cache = str(cache_dir) if cache_dir is not None else None
     out = Path(out) if out is not None else Path("benchmarks/results") / f"study_{scenario}"
     runs = out / "runs"
