@@ -3,6 +3,7 @@
     python -m benchmarks.sample_stream                 # 10^6 and 10^7 rows, streamed and in memory
     python -m benchmarks.sample_stream --rows 1e6 1e7 1e8 --no-memory-baseline
     python -m benchmarks.sample_stream --quick         # a smoke run (10^4, 10^5)
+    python -m benchmarks.sample_stream --rows 1e8 --modes stream --merge   # add a case to the results
 
 Writes benchmarks/results/sample_stream.json. Every case runs in a fresh process, so its peak
 resident memory (``ru_maxrss``) is its own. Data: ``benchmarks.augment_grid.make_data``'s
@@ -66,12 +67,14 @@ def run_case(case: dict) -> dict:
 
 
 def main() -> None:
-    from benchmarks.timing import device_info, run_isolated
+    from benchmarks.timing import run_isolated
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", help="internal: run one case (JSON) and print its result")
     parser.add_argument("--rows", nargs="+", type=float, default=[1e6, 1e7])
     parser.add_argument("--no-memory-baseline", action="store_true", help="skip the in-memory draws")
+    parser.add_argument("--modes", nargs="+", default=["stream", "memory"], choices=["stream", "memory"])
+    parser.add_argument("--merge", action="store_true", help="keep the cases already in --out (others replaced)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--part-rows", type=int, default=2**20)
     parser.add_argument("--timeout", type=float, default=4 * 3600.0, help="seconds per case")
@@ -83,14 +86,23 @@ def main() -> None:
         return
     rows = [10_000, 100_000] if args.quick else [int(r) for r in args.rows]
     common = {"n": N, "d": D, "neighbors": NEIGHBORS, "part_rows": args.part_rows, "dir": args.dir}
-    cases = [{**common, "mode": "stream", "rows": r} for r in rows]
-    if not args.no_memory_baseline:
+    cases = [{**common, "mode": "stream", "rows": r} for r in rows] if "stream" in args.modes else []
+    if "memory" in args.modes and not args.no_memory_baseline:
         cases += [{**common, "mode": "memory", "rows": r} for r in rows if r <= 10_000_000]
-    results = []
+    out = Path(args.out)
+    results = json.loads(out.read_text())["cases"] if args.merge and out.exists() else []
     for case in cases:
+        results = [r for r in results if (r.get("mode"), r.get("rows")) != (case["mode"], case["rows"])]
         res = run_isolated("benchmarks.sample_stream", case, args.timeout)
         results.append(res)
         print(json.dumps({k: res.get(k) for k in ("mode", "rows", "status", "seconds", "peak_rss_mb")}), flush=True)
+        _write(out, results)  # after every case: a long run keeps what it measured
+    print(f"wrote {out}")
+
+
+def _write(out: Path, results: list) -> None:
+    from benchmarks.timing import device_info
+
     stream = [r for r in results if r.get("mode") == "stream" and r.get("status") == "ok"]
     summary = {}
     if len(stream) > 1:
@@ -100,10 +112,10 @@ def main() -> None:
             "peak_rss_ratio": hi["peak_rss_mb"] / lo["peak_rss_mb"],
             "peak_rss_mb_by_rows": {str(r["rows"]): r["peak_rss_mb"] for r in stream},
         }
-    out = Path(args.out)
+    memory = [r for r in results if r.get("mode") == "memory" and r.get("status") == "ok"]
+    summary["in_memory_peak_rss_mb_by_rows"] = {str(r["rows"]): r["peak_rss_mb"] for r in memory}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"device": device_info(), "summary": summary, "cases": results}, indent=2, default=str))
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
