@@ -43,7 +43,7 @@ def sample_command(
     suffix = output.suffix.lower()
     to_dir = output.is_dir() or suffix == ""
     if not to_dir and suffix not in (".csv", ".parquet", ".pq"):
-        fail(console, f"cannot write {output}: use .parquet or .csv, or a path without suffix for a directory of parts")
+        fail(console, f"cannot write {output}: use .parquet or .csv, or a path without suffix for parquet parts")
     if distributed and not to_dir:
         fail(console, f"--distributed writes one set of parts per process: give a directory, not {output}")
     start = time.perf_counter()
