@@ -4,7 +4,7 @@
     python -m benchmarks.study_full --run --workers 2     # run both scenarios on a LocalCluster
 
 ``--estimate`` times single cells (``run_once``, the full protocol, seed 0: the default n = 100
-and the largest, n = 700), takes the other values' cost relative to the default from the quick
+and, unless ``--time-n 100``, the largest, n = 700), takes the other values' cost relative to the default from the quick
 results already in benchmarks/results/study_<scenario>/, and divides the total CPU time by the
 worker count: the wall time of ``--run``, which sends every cell to a ``distributed.LocalCluster`` of ``--workers``
 single-threaded processes. Writes benchmarks/results/study_full_estimate.json or
@@ -109,9 +109,10 @@ def main() -> None:
     parser.add_argument("--estimate", action="store_true")
     parser.add_argument("--run", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--time-n", nargs="+", default=[100, 700], help="n_samples of the cells to time (100 needed)")
     args = parser.parse_args()
     if args.estimate:
-        cells = {"n_samples": [100, 700]}
+        cells = {"n_samples": [int(n) for n in args.time_n]}
         result, name = estimate(args.workers, cells), "study_full_estimate.json"
     elif args.run:
         result, name = run(args.workers), "study_full.json"
