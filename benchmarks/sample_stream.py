@@ -103,6 +103,7 @@ def main() -> None:
 def _write(out: Path, results: list, merge: bool) -> None:
     from benchmarks.timing import device_info
 
+    device = device_info()  # first: the read-merge-write below must be quick when runs share the file
     if merge and out.exists():  # re-read: another run may have added cases meanwhile
         mine = {(r.get("mode"), r.get("rows")) for r in results}
         old = json.loads(out.read_text())["cases"]
@@ -120,7 +121,7 @@ def _write(out: Path, results: list, merge: bool) -> None:
     memory = [r for r in results if r.get("mode") == "memory" and r.get("status") == "ok"]
     summary["in_memory_peak_rss_mb_by_rows"] = {str(r["rows"]): r["peak_rss_mb"] for r in memory}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"device": device_info(), "summary": summary, "cases": results}, indent=2, default=str))
+    out.write_text(json.dumps({"device": device, "summary": summary, "cases": results}, indent=2, default=str))
 
 
 if __name__ == "__main__":
