@@ -15,9 +15,11 @@ if TYPE_CHECKING:
     from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
     from ._differentiable import augmentation_log_weights as augmentation_log_weights
     from ._graph import CausalGraph as CausalGraph
+    from ._distributed import initialize_processes as initialize_processes
     from ._graph import as_graph as as_graph
     from ._sample import NoConditionalError as NoConditionalError
     from ._sample import sample as sample
+    from ._stream import ParquetSample as ParquetSample
     from . import discovery, losses, metrics, mmm, models, scm, study
     from .discovery import DiscoveryResult, Knowledge, discover
     from ._augmented_regressor import AugmentedRegressor
@@ -36,6 +38,8 @@ _EXPORTS = {
     "augmentation_log_weights": "_differentiable",
     "CausalGraph": "_graph",
     "as_graph": "_graph",
+    "initialize_processes": "_distributed",
+    "ParquetSample": "_stream",
     "NoConditionalError": "_sample",
     "sample": "_sample",
     "discover": "discovery",
@@ -63,11 +67,13 @@ __all__ = [
     "Knowledge",
     "MarketingMixModel",
     "NoConditionalError",
+    "ParquetSample",
     "as_graph",
     "augment",
     "augmentation_log_weights",
     "discover",
     "discovery",
+    "initialize_processes",
     "losses",
     "metrics",
     "mmm",

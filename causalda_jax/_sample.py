@@ -25,8 +25,10 @@ leaf whenever the exact one is among the candidates.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Hashable, Iterable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +44,9 @@ from ._memory import check_memory
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
 from ._tabular import frame_from_rows
+
+if TYPE_CHECKING:
+    from ._stream import ParquetSample
 
 __all__ = ["sample", "NoConditionalError"]
 
@@ -452,8 +457,12 @@ def _draw(
     chunk_size: int | None,
     row_chunk_size: int | None,
     devices,
+    offset: int = 0,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Index rows ``(n_samples, d)`` and, with smoothing, kernel noise in bandwidth units."""
+    """Index rows ``(n_samples, d)`` and, with smoothing, kernel noise in bandwidth units.
+
+    Row ``r`` is the sample of index ``offset + r``: its noise is hashed from that index.
+    """
     n, d = plan.table.n, plan.table.d
     backend = "cpu" if jax.default_backend() == "cpu" else "other"
     mesh = batch_mesh(devices)
@@ -520,8 +529,8 @@ def _draw(
         for start in range(0, pending.size, chunk):
             ids = pending[start : start + chunk]
             padded = np.zeros(chunk, np.int32)
-            padded[: ids.size] = ids
-            padded[ids.size :] = ids[0]
+            padded[: ids.size] = ids + offset
+            padded[ids.size :] = ids[0] + offset
             device_ids = jax.device_put(padded, sharding) if sharding is not None else jnp.asarray(padded)
             # Dispatch the next chunk before copying the previous one back: no idle device.
             out = fn(col_keys, device_ids, *args)
@@ -560,7 +569,10 @@ def sample(
     row_chunk_size: int | None = None,
     devices: int | Sequence[jax.Device] | None = None,
     return_indices: bool = False,
-) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
+    offset: int = 0,
+    out: str | os.PathLike | None = None,
+    part_rows: int | None = None,
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray] | ParquetSample:
     """Draw samples from the kernel-conditional factorization of ``graph`` (ancestral sampling).
 
     In topological order a root takes a uniformly chosen training value and any other
@@ -576,6 +588,12 @@ def sample(
     row): results depend on ``seed``/``key`` only, not on ``chunk_size``, ``row_chunk_size`` or
     ``devices``. Memory is bounded by the blocks (``chunk_size × row_chunk_size``) plus the
     ``(n_samples, d)`` output. Scores are float32.
+
+    With ``out`` the rows go to partitioned parquet in bounded memory instead
+    (:mod:`causalda_jax._stream`). In a ``jax.distributed`` job
+    (:func:`causalda_jax.initialize_processes`) with ``devices=None``, each process draws and
+    returns (or writes) its contiguous share of the samples; the shares together are the
+    one-process result.
 
     Args:
         data: training table; its columns must be exactly the graph's nodes.
@@ -603,10 +621,16 @@ def sample(
         devices: ``None`` for all devices of the default backend, an int for the first ``k``,
             or a sequence of devices; the sample axis is split across them.
         return_indices: also return the ``(n_samples, d)`` training-row index of every value.
+        offset: index of the first sample: ``sample(..., n, offset=k)`` is rows ``k`` to
+            ``k + n - 1`` of a larger draw with the same seed.
+        out: a directory to write the samples to as parquet parts, holding one part in
+            memory at a time; rerun with the same arguments, it skips the finished parts.
+        part_rows: rows per parquet part with ``out`` (default 2**20).
 
     Returns:
-        A DataFrame with the training columns, order, dtypes and categories, and with
-        ``return_indices`` the index rows as a second item.
+        A DataFrame with the training columns, order, dtypes and categories (a process's share
+        is indexed by its positions in the whole draw), and with ``return_indices`` the index
+        rows as a second item; with ``out``, the :class:`causalda_jax.ParquetSample` written.
 
     Raises:
         NoConditionalError: samples keep reaching a pillow configuration with no conditional.
@@ -621,8 +645,14 @@ def sample(
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or int(n_samples) < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     n_samples = int(n_samples)
-    if n_samples >= 2**31:
-        raise ValueError(f"n_samples must be below 2**31, got {n_samples}; draw in several calls with different seeds")
+    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or int(offset) < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    offset = int(offset)
+    if offset + n_samples >= 2**31:
+        raise ValueError(
+            f"offset + n_samples must be below 2**31, got {offset + n_samples}; "
+            "draw in several calls with different seeds"
+        )
     try:
         smoothing = float(smoothing)
     except (TypeError, ValueError):
@@ -630,6 +660,37 @@ def sample(
     if not (math.isfinite(smoothing) and smoothing >= 0):
         raise ValueError(f"smoothing must be a finite number ≥ 0, got {smoothing}; 0 draws training values only")
     root_key = _as_key(seed, key)
+    options = dict(
+        kernel=kernel,
+        bandwidth=bandwidth,
+        bandwidth_scale=bandwidth_scale,
+        categorical=categorical,
+        smoothing=smoothing,
+        neighbors=neighbors,
+        chunk_size=chunk_size,
+        row_chunk_size=row_chunk_size,
+    )
+    if out is not None:
+        if return_indices:
+            raise ValueError("return_indices cannot be written to out; drop one of them")
+        from ._stream import write_sample  # imports this module
+
+        return write_sample(
+            data, graph, n_samples, out, key=root_key, offset=offset, part_rows=part_rows, devices=devices, **options
+        )
+    if devices is None and jax.process_count() > 1:
+        from ._distributed import process_share
+
+        start, stop = process_share(n_samples, data, graph, root_key, offset=offset, **options)
+        local = jax.local_devices()
+        # An empty share (fewer samples than processes) draws one sample and keeps none.
+        drawn = sample(
+            data, graph, max(stop - start, 1), key=root_key, offset=offset + start, devices=local,
+            return_indices=True, **options,
+        )
+        frame, index_rows = drawn[0].iloc[: stop - start], drawn[1][: stop - start]
+        frame.index = pd.RangeIndex(start, stop)
+        return (frame, index_rows) if return_indices else frame
     plan = make_plan(
         data,
         graph,
@@ -654,6 +715,7 @@ def sample(
         chunk_size=chunk_size,
         row_chunk_size=row_chunk_size,
         devices=devices,
+        offset=offset,
     )
     frame = frame_from_rows(data, index_rows)
     if noise is not None:

@@ -16,13 +16,16 @@ def study_command(
     ],
     reps: Annotated[Optional[int], typer.Option("--reps", help="repetitions per value (default 20; 2 with --quick)")] = None,
     jobs: Annotated[int, typer.Option("--jobs", help="worker processes")] = 1,
-    out: Annotated[Optional[Path], typer.Option("--out", help="output folder (default benchmarks/results/study_SCENARIO)")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="output folder (default causalda-output/study_SCENARIO)")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="few values, 2 reps, 2 targets: a few minutes on 2 cores")] = False,
     values: Annotated[
         Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
     force: Annotated[bool, typer.Option("--force", help="write into a non-empty folder that holds no study")] = False,
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run the cells there")
+    ] = None,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
     from .._interrupt import note_kept
@@ -31,7 +34,7 @@ def study_command(
 
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
-    target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
+    target = out if out is not None else Path("causalda-output") / f"study_{scenario}"
     # A folder holding a study (config.json) is resumed; any other non-empty folder is refused.
     resumable = _holds_study(target)
     try:
@@ -42,6 +45,8 @@ def study_command(
 
     note_kept(f"finished runs are kept in {target / 'runs'}; the same command resumes them")
     kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
+    if scheduler is not None:
+        kwargs["client"] = scheduler  # connected (and closed) by run_study
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:

@@ -1,4 +1,4 @@
-"""Run a scenario sweep: resumable, parallel over processes, tidy results on disk."""
+"""Run a scenario sweep: resumable, parallel over local processes or a Dask cluster, tidy results on disk."""
 
 from __future__ import annotations
 
@@ -37,21 +37,31 @@ def _run_file(runs: Path, parameter: str, value: Any, rep: int) -> Path:
     return runs / f"{parameter}={value}__rep{rep}.parquet"
 
 
-def _task(settings: Settings, protocol: Protocol, seed: int, meta: dict, path: str) -> str | None:
-    """Run one cell and write it atomically; returns an error message instead of raising."""
+def run_cell(
+    settings: Settings, protocol: Protocol, seed: int, meta: dict, cache_dir: str | None = None
+) -> tuple[pd.DataFrame | None, str | None]:
+    """Run one cell: ``(frame, None)``, or ``(None, error message)`` instead of raising.
+
+    The frame travels back to the caller, which writes it: workers need no shared file system.
+    """
+    if cache_dir is not None:
+        _use_cache(cache_dir)
     try:
         frame = run_once(settings, protocol, seed)
         for key, val in reversed(list(meta.items())):
             frame.insert(0, key, [val] * len(frame))
-        tmp = f"{path}.tmp{os.getpid()}"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-        return None
+        return frame, None
     except Exception as err:  # reported by the parent; the run is retried on the next call
-        return f"{type(err).__name__}: {err}"
+        return None, f"{type(err).__name__}: {err}"
 
 
-def _worker_init(cache_dir: str) -> None:
+def _write_cell(frame: pd.DataFrame, path: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _use_cache(cache_dir: str) -> None:
     # Worker processes share compiled XLA programs through JAX's persistent cache, so a shape
     # compiled by one worker (or by an earlier study) is not compiled again by the next.
     import jax
@@ -60,6 +70,13 @@ def _worker_init(cache_dir: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not jax.config.jax_compilation_cache_dir:
         jax.config.update("jax_compilation_cache_dir", cache_dir)
+
+
+def default_cache_dir() -> str:
+    """This process's JAX compilation cache folder, else one in its temp directory."""
+    import jax
+
+    return jax.config.jax_compilation_cache_dir or os.path.join(tempfile.gettempdir(), "causalda_jax_xla_cache")
 
 
 def _check_config(out: Path, config: dict) -> None:
@@ -87,6 +104,8 @@ def run_study(
     defaults: Settings = DEFAULTS,
     progress: bool = True,
     report: bool = True,
+    client: Any = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) one scenario of the study and write its results.
 
@@ -96,28 +115,54 @@ def run_study(
     ``out/runs/<parameter>=<value>__rep<r>.parquet`` and skipped on the next call, so an
     interrupted study resumes where it stopped; adding reps or values extends it.
 
+    With ``client`` the cells run on a Dask cluster (docs/distributed.md) instead of local
+    processes; each worker sends its cell's table back and the caller writes it, so workers
+    need no access to ``out``. A cell that fails (or whose worker dies) is reported and left
+    for the next call, as locally.
+
     Args:
         scenario: one of ``mechanism, n_points, n_variables, degree, noise, outliers, threshold``.
         reps: repetitions per value (20, or 2 with ``quick``).
         jobs: worker processes (``1``: run here).
-        out: output folder (default ``benchmarks/results/study_<scenario>``).
+        out: output folder (default ``causalda-output/study_<scenario>``).
         quick: the scenario's short list of values, 2 repetitions, 2 targets per run.
         values: override the values swept.
         protocol: override the protocol (:class:`Protocol`).
         defaults: settings that the scenario does not vary.
         progress: show a rich progress bar.
         report: write ``results.parquet``, ``results.csv``, plots and ``summary.md``.
+        client: a ``dask.distributed.Client``, or a scheduler address (``"tcp://host:8786"``)
+            to connect to for this call; ``jobs`` must then stay 1.
+        cache_dir: JAX's persistent compilation cache for the workers (default: the caller's
+            ``jax_compilation_cache_dir``, else a folder in each machine's temp directory).
+            Workers that share a file system share the compiled programs through it.
 
     Returns:
         The tidy results of all requested cells (one row per run, arm and target).
     """
+    if isinstance(client, str):
+        from ._dask import connect
+
+        # Connect before anything is written: an unreachable scheduler leaves `out` untouched.
+        with connect(client) as own:
+            return run_study(
+                scenario, reps=reps, jobs=jobs, out=out, quick=quick, values=values, protocol=protocol,
+                defaults=defaults, progress=progress, report=report, client=own, cache_dir=cache_dir,
+            )
     sc = _scenario(scenario)
     values = tuple(values) if values is not None else (sc.quick_values if quick else sc.values)
     reps = reps if reps is not None else (QUICK_REPS if quick else FULL_REPS)
     protocol = protocol or (QUICK_PROTOCOL if quick else Protocol())
     if reps < 1 or jobs < 1:
         raise ValueError(f"reps and jobs must be >= 1; got reps={reps}, jobs={jobs}")
-    out = Path(out) if out is not None else Path("benchmarks/results") / f"study_{scenario}"
+    if client is not None:
+        from ._dask import check_client
+
+        check_client(client)
+        if jobs != 1:
+            raise ValueError(f"jobs={jobs} with a Dask client: the cluster's workers run the cells; leave jobs at 1")
+    cache = str(cache_dir) if cache_dir is not None else None
+    out = Path(out) if out is not None else Path("causalda-output") / f"study_{scenario}"
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     _check_config(
@@ -139,7 +184,13 @@ def run_study(
             if not path.exists():
                 meta = {"scenario": scenario, "parameter": sc.parameter, "value": value, "rep": rep}
                 pending.append((defaults.with_value(sc.parameter, value), protocol, rep, meta, str(path)))
-    errors = _execute(pending, jobs, progress, f"study {scenario}")
+    title = f"study {scenario}"
+    if client is not None:
+        from ._dask import execute_on_dask
+
+        errors = execute_on_dask(pending, client, progress, title, cache)
+    else:
+        errors = _execute(pending, jobs, progress, title, cache)
     for meta, message in errors:
         print(f"run {meta['parameter']}={meta['value']} rep {meta['rep']} failed: {message}")
     files = [_run_file(runs, sc.parameter, v, r) for v in values for r in range(reps)]
@@ -156,30 +207,38 @@ def run_study(
     return results
 
 
-def _execute(pending: list, jobs: int, progress: bool, title: str) -> list:
+def progress_bar(progress: bool):
+    """The study's progress bar (a rich ``Progress``; silent when ``progress`` is false)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    errors = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress) as bar:
+    return Progress(*columns, disable=not progress)
+
+
+def finish_cell(item: tuple, result: tuple, errors: list) -> None:
+    """Write a finished cell's table, or record its error: the same for every executor."""
+    frame, message = result
+    if message is None:
+        _write_cell(frame, item[4])
+    else:
+        errors.append((item[3], message))
+
+
+def _execute(pending: list, jobs: int, progress: bool, title: str, cache_dir: str | None) -> list:
+    errors: list = []
+    with progress_bar(progress) as bar:
         task = bar.add_task(title, total=len(pending))
         if jobs == 1 or len(pending) <= 1:
-            for settings, protocol, seed, meta, path in pending:
-                message = _task(settings, protocol, seed, meta, path)
-                if message:
-                    errors.append((meta, message))
+            for item in pending:
+                finish_cell(item, run_cell(*item[:4]), errors)
                 bar.advance(task)
             return errors
         # spawn: JAX's runtime threads do not survive fork.
-        cache = os.path.join(tempfile.gettempdir(), "causalda_jax_xla_cache")
-        with ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init, initargs=(cache,)
-        ) as pool:
-            futures = {pool.submit(_task, *item): item[3] for item in pending}
+        cache = cache_dir or default_cache_dir()
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(run_cell, *item[:4], cache): item for item in pending}
             for future in as_completed(futures):
-                message = future.result()
-                if message:
-                    errors.append((futures[future], message))
+                finish_cell(futures[future], future.result(), errors)
                 bar.advance(task)
     return errors
 
