@@ -559,6 +559,7 @@ def sample(
     row_chunk_size: int | None = None,
     devices: int | Sequence[jax.Device] | None = None,
     return_indices: bool = False,
+    estimator=None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
     """Draw samples from the kernel-conditional factorization of ``graph`` (ancestral sampling).
 
@@ -602,6 +603,13 @@ def sample(
         devices: ``None`` for all devices of the default backend, an int for the first ``k``,
             or a sequence of devices; the sample axis is split across them.
         return_indices: also return the ``(n_samples, d)`` training-row index of every value.
+        estimator: the conditional estimator of every variable: ``None`` or ``"kernel"`` (the
+            kernel conditional above), a name in :data:`causalda_jax.estimators.ESTIMATORS`
+            (``"anm"``, ``"mdn"``, ...), an estimator object, or a dict ``{node: name or
+            object}`` (other nodes keep the kernel). Any non-kernel choice fits one conditional
+            per variable on (pillow → variable) and samples ancestrally
+            (:mod:`causalda_jax.estimators`); ``smoothing``, ``neighbors`` and
+            ``return_indices`` then do not apply.
 
     Returns:
         A DataFrame with the training columns, order, dtypes and categories, and with
@@ -617,6 +625,13 @@ def sample(
         >>> out.shape, bool(out["x"].isin(df["x"]).all())
         ((5, 2), True)
     """
+    if estimator is not None:
+        from .estimators._ancestral import only_kernel, sample_with_estimators
+
+        if not only_kernel(estimator, graph):
+            return sample_with_estimators(data, graph, n_samples, estimator, key=_as_key(seed, key), kernel=kernel,
+                                          bandwidth=bandwidth, bandwidth_scale=bandwidth_scale, categorical=categorical,
+                                          smoothing=smoothing, neighbors=neighbors, return_indices=return_indices)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or int(n_samples) < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     n_samples = int(n_samples)

@@ -10,6 +10,7 @@ data-dependent number of steps under static shapes).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import NamedTuple
 
 import equinox as eqx
@@ -49,8 +50,10 @@ class TrainResult(NamedTuple):
     val_loss: Float[Array, " max_epochs"]
 
 
-def _per_example(loss: str, pred: Array, target: Array, delta: Array) -> Array:
+def _per_example(loss, pred: Array, target: Array, delta: Array) -> Array:
     n = pred.shape[0]
+    if callable(loss):
+        return loss(pred, target)
     if loss == "cross_entropy":
         return softmax_cross_entropy(pred, target)
     if loss == "mse":
@@ -72,7 +75,7 @@ def train(
     w_val: Float[Array, " m"] | None = None,
     *,
     key: PRNGKeyArray,
-    loss: str = "mse",
+    loss: str | Callable[[Array, Array], Array] = "mse",
     learning_rate: float = 1e-3,
     weight_decay: float = 0.0,
     huber_delta: float = 1.0,
@@ -99,7 +102,9 @@ def train(
             ``loss="cross_entropy"``.
         X_val, y_val, w_val: optional validation data for early stopping.
         key: PRNG key for minibatch draws.
-        loss: one of ``"mse"``, ``"mae"``, ``"huber"``, ``"cross_entropy"``.
+        loss: one of ``"mse"``, ``"mae"``, ``"huber"``, ``"cross_entropy"``, or a function
+            ``(predictions (b, k), targets) -> (b,)`` of per-example losses (for example a
+            negative log-likelihood); pass a module-level function so that fits share one trace.
 
     Example:
         >>> import jax, jax.numpy as jnp, equinox as eqx
@@ -109,7 +114,7 @@ def train(
         >>> round(float(res.model.weight[0, 0]), 2)
         2.0
     """
-    if loss not in LOSSES:
+    if not callable(loss) and loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
     if minibatch not in MINIBATCH:
         raise ValueError(f"unknown minibatch mode {minibatch!r}; choose 'weighted' or 'shuffle'")
