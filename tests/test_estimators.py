@@ -289,3 +289,29 @@ def test_bad_options_with_estimators():
     with pytest.raises(ValueError, match="unknown regressor 'svm'"):
         ANM("svm")
     assert make_estimator("anm").regressor == "xgboost"
+
+
+def test_augmented_regressor_selects_the_conditional_estimator_by_cv():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+
+    from causalda_jax import mix_weights
+
+    train = _chain(60, 16)
+    grid = {"aug_coeff": [0.5], "augmentation_estimator": ["kernel", "anm_ridge"]}
+    reg = cda.AugmentedRegressor(Ridge(), CHAIN, "z", method="sample", param_grid=grid, cv=3, random_state=2)
+    reg.fit(train[["x", "y"]], train["z"])
+    res = reg.cv_results_
+    assert list(res["param_augmentation_estimator"][1:]) == ["kernel", "anm_ridge"]  # row 0: α = 0
+    best = int(np.argmax(res["mean_test_score"].to_numpy()))
+    assert reg.best_params_["augmentation_estimator"] == res["param_augmentation_estimator"][best]
+    # Oracle for one cell: fold 0 of the anm_ridge candidate, by hand.
+    tr, va = next(KFold(3, shuffle=True, random_state=2).split(train))
+    fold, val = train.iloc[tr].reset_index(drop=True), train.iloc[va]
+    drawn = cda.sample(fold, CHAIN, len(fold), seed=2, bandwidth_scale=1.0, estimator="anm_ridge")
+    rows = pd.concat([fold, drawn[fold.columns]], ignore_index=True)
+    w = mix_weights(len(fold), np.full(len(drawn), 1 / len(drawn)), 0.5)
+    model = Ridge().fit(rows[["x", "y"]], rows["z"], sample_weight=w)
+    assert res["split0_test_score"][2] == pytest.approx(model.score(val[["x", "y"]], val["z"]), rel=1e-12)
+    with pytest.raises(ValueError, match="applies to method='sample'"):
+        cda.AugmentedRegressor(Ridge(), CHAIN, "z", augmentation_estimator="mdn").fit(train[["x", "y"]], train["z"])
