@@ -3,6 +3,7 @@
 from ._aggregate import per_run as per_run
 from ._plots import plot_results as plot_results
 from ._protocol import ARMS as ARMS
+from ._protocol import ESTIMATOR_ARMS as ESTIMATOR_ARMS
 from ._protocol import Protocol as Protocol
 from ._protocol import run_once as run_once
 from ._runner import run_study as run_study
@@ -15,6 +16,7 @@ from ._summary import summary_table as summary_table
 __all__ = [
     "ARMS",
     "DEFAULTS",
+    "ESTIMATOR_ARMS",
     "SCENARIOS",
     "Protocol",
     "Scenario",

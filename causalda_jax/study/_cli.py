@@ -22,15 +22,29 @@ def study_command(
         Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
+    arms: Annotated[
+        Optional[str],
+        typer.Option("--arms", help="comma-separated arms (default: baseline,augment,sample,regressor); also "
+                     "sample_anm, sample_anm_ridge, sample_anm_mlp, sample_mdn"),
+    ] = None,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
-    from ._runner import run_study
+    from dataclasses import replace
+
+    from ._protocol import ARMS, ESTIMATOR_ARMS, Protocol
+    from ._runner import QUICK_PROTOCOL, run_study
     from ._scenarios import SCENARIOS
 
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("benchmarks/results") / f"study_{scenario}"
     kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
+    if arms is not None:
+        chosen = tuple(a.strip() for a in arms.split(",") if a.strip())
+        unknown = [a for a in chosen if a not in ARMS + ESTIMATOR_ARMS]
+        if unknown or not chosen:
+            raise typer.BadParameter(f"--arms: unknown arms {unknown}; choose from {', '.join(ARMS + ESTIMATOR_ARMS)}")
+        kwargs["protocol"] = replace(QUICK_PROTOCOL if quick else Protocol(), arms=chosen)
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:
