@@ -1,7 +1,8 @@
 """causalda-jax: causal data augmentation with a JAX core.
 
 The public surface: causal graphs, the augmentation engine and sampler, learning on augmented
-data, discovery, and the ``scm``, ``metrics``, ``study``, ``models`` and ``mmm`` subpackages.
+data, discovery, and the ``estimators``, ``scm``, ``metrics``, ``study``, ``models`` and ``mmm``
+subpackages.
 """
 
 import importlib
@@ -24,7 +25,7 @@ from ._sample import NoConditionalError as NoConditionalError
 from ._sample import sample as sample
 
 if TYPE_CHECKING:
-    from . import discovery, metrics, mmm, models, scm, study
+    from . import discovery, estimators, metrics, mmm, models, scm, study
     from .discovery import DiscoveryResult, Knowledge, discover
     from ._augmented_regressor import AugmentedRegressor, mix_weights
     from .mmm import MarketingMixModel
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 
 # The domain subpackages and the scikit-learn wrapper pull in scipy.stats, POT, scikit-learn and
 # matplotlib; they load on first use.
-_SUBPACKAGES = ("discovery", "metrics", "mmm", "models", "scm", "study")
+_SUBPACKAGES = ("discovery", "estimators", "metrics", "mmm", "models", "scm", "study")
 _LAZY_NAMES = {
     "discover": "discovery",
     "Knowledge": "discovery",
@@ -67,6 +68,7 @@ __all__ = [
     "bandwidth_rule",
     "discover",
     "discovery",
+    "estimators",
     "metrics",
     "mix_weights",
     "mmm",

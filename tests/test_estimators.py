@@ -315,3 +315,28 @@ def test_augmented_regressor_selects_the_conditional_estimator_by_cv():
     assert res["split0_test_score"][2] == pytest.approx(model.score(val[["x", "y"]], val["z"]), rel=1e-12)
     with pytest.raises(ValueError, match="applies to method='sample'"):
         cda.AugmentedRegressor(Ridge(), CHAIN, "z", augmentation_estimator="mdn").fit(train[["x", "y"]], train["z"])
+
+
+def test_study_estimator_arm_and_cli(monkeypatch, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from causalda_jax.study import Protocol, Settings
+    from causalda_jax.study import _protocol, _runner
+    from causalda_jax.study._cli import study_command
+
+    train = _chain(40, 17)
+    data, w, info, generated = _protocol._weighted_sets("sample_anm_ridge", train, CHAIN, Settings(), Protocol(), 0)
+    assert len(data) == 80 and info["n_generated"] == 40 and generated[2] is None
+    np.testing.assert_allclose([w[:40].sum(), w[40:].sum()], [0.5, 0.5])
+    assert not data.iloc[40:]["z"].isin(train["z"]).any()  # new values, not training ones
+
+    seen = {}
+    monkeypatch.setattr(_runner, "run_study", lambda scenario, **kw: seen.update(kw) or pd.DataFrame({"a": [1]}))
+    app = typer.Typer()
+    app.command()(study_command)
+    ok = CliRunner().invoke(app, ["noise", "--quick", "--arms", "baseline, sample_mdn", "--out", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    assert seen["protocol"].arms == ("baseline", "sample_mdn") and seen["protocol"].max_targets == 2
+    bad = CliRunner().invoke(app, ["noise", "--arms", "baseline,sample_gan", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "sample_gan" in bad.output
