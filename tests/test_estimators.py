@@ -340,3 +340,18 @@ def test_study_estimator_arm_and_cli(monkeypatch, tmp_path):
     assert seen["protocol"].arms == ("baseline", "sample_mdn") and seen["protocol"].max_targets == 2
     bad = CliRunner().invoke(app, ["noise", "--arms", "baseline,sample_gan", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "sample_gan" in bad.output
+
+
+def test_mmm_augmentation_estimator():
+    from causalda_jax.mmm import MarketingMixModel, simulate
+
+    sim = simulate(weeks=60, channels=3, seed=0)
+    kw = dict(target="sales", channels=sim.channels, controls=("price", "promo"), mediators=("branded_search",),
+              graph=sim.graph.to_dict(), bootstrap=0, model="linear", augmentation_ratio=1.0)
+    mmm = MarketingMixModel(augmentation_estimator="anm_ridge", **kw).fit(sim.data)
+    extra = mmm.augmented_rows_
+    assert len(extra) == 60
+    # The ANM draws new values of the target; the kernel sampler only observed ones.
+    assert not extra["sales"].isin(mmm.features_["sales"]).any()
+    kernel = MarketingMixModel(**kw).fit(sim.data).augmented_rows_
+    assert kernel["sales"].isin(mmm.features_["sales"]).all()
