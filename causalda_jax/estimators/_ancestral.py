@@ -22,6 +22,7 @@ from .._custom_types import BandwidthSpec
 from .._graph import GraphLike, as_graph
 from .._plan import Plan, make_plan
 from ._anm import ANM
+from ._base import TARGET_KINDS
 from ._classifier import Classifier
 from ._kernel import FittedKernel, Kernel
 from ._mdn import MDN
@@ -64,7 +65,7 @@ def _checked(value: Any, where: str) -> Any:
                 f"unknown estimator {value!r}{where}; choose one of {list(ESTIMATORS)} or pass an estimator object"
             )
         return value
-    if not (callable(getattr(value, "fit", None)) and getattr(value, "target_kind", None) in ("continuous", "categorical", "any")):
+    if not (callable(getattr(value, "fit", None)) and getattr(value, "target_kind", None) in TARGET_KINDS):
         raise TypeError(
             f"estimator{where} must be a name in {list(ESTIMATORS)} or an object with fit(X, y, weight, *, key) and "
             f"target_kind; got {type(value).__name__}"
