@@ -342,6 +342,7 @@ def test_study_estimator_arm_and_cli(monkeypatch, tmp_path):
     assert bad.exit_code == 2 and "sample_gan" in bad.output
 
 
+@pytest.mark.slow  # two MMM fits
 def test_mmm_augmentation_estimator():
     from causalda_jax.mmm import MarketingMixModel, simulate
 
