@@ -1,7 +1,8 @@
 """causalda-jax: causal data augmentation with a JAX core.
 
 The public surface: causal graphs, the augmentation engine and sampler, learning on augmented
-data, discovery, and the ``losses``, ``scm``, ``metrics``, ``study``, ``models`` and ``mmm`` subpackages.
+data, discovery, and the ``estimators``, ``losses``, ``scm``, ``metrics``, ``study``, ``models`` and
+``mmm`` subpackages.
 """
 
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from ._sample import NoConditionalError as NoConditionalError
     from ._sample import sample as sample
     from ._stream import ParquetSample as ParquetSample
-    from . import discovery, losses, metrics, mmm, models, scm, study
+    from . import discovery, estimators, losses, metrics, mmm, models, scm, study
     from .discovery import DiscoveryResult, Knowledge, discover
     from ._augmented_regressor import AugmentedRegressor
     from .mmm import MarketingMixModel
@@ -48,6 +49,7 @@ _EXPORTS = {
     "MarketingMixModel": "mmm",
     "AugmentedRegressor": "_augmented_regressor",
     "discovery": "discovery",
+    "estimators": "estimators",
     "losses": "losses",
     "metrics": "metrics",
     "mmm": "mmm",
@@ -73,6 +75,7 @@ __all__ = [
     "augmentation_log_weights",
     "discover",
     "discovery",
+    "estimators",
     "initialize_processes",
     "losses",
     "metrics",

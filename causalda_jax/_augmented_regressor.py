@@ -34,7 +34,7 @@ from ._sample_weight import check_sample_weight
 __all__ = ["AugmentedRegressor", "mix_weights"]
 
 METHODS = ("augment", "sample")
-GRID_KEYS = ("threshold", "bandwidth_scale", "aug_coeff")
+GRID_KEYS = ("threshold", "bandwidth_scale", "aug_coeff", "augmentation_estimator")
 
 
 def mix_weights(n: int, augmented_weights: np.ndarray, aug_coeff: float) -> np.ndarray:
@@ -79,9 +79,13 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         threshold: θ passed to :func:`causalda_jax.augment`.
         bandwidth_scale: τ, multiplies every kernel bandwidth.
         n_samples: rows drawn when ``method="sample"`` (default: as many as training rows).
-        param_grid: optional dict with lists for ``"threshold"``, ``"bandwidth_scale"`` and
-            ``"aug_coeff"``; when given, the combination is chosen by cross-validation (α = 0 is
-            always added). Keys left out keep the single value given above.
+        augmentation_estimator: with ``method="sample"``, the sampler's conditional
+            estimator(s) (``sample(..., estimator=...)``: ``None``/``"kernel"``, ``"anm"``,
+            ``"mdn"``, a dict per node, ...). Named apart from ``estimator``, the regressor.
+        param_grid: optional dict with lists for ``"threshold"``, ``"bandwidth_scale"``,
+            ``"aug_coeff"`` and (with ``method="sample"``) ``"augmentation_estimator"``; when given, the
+            combination is chosen by cross-validation (α = 0 is always added). Keys left out
+            keep the single value given above.
         cv: folds (int, shuffled with ``random_state``) or a scikit-learn splitter.
         scoring: scikit-learn scoring name or callable; ``None`` uses ``estimator.score`` (R²).
         random_state: seed for fold shuffling and for ``method="sample"``.
@@ -89,8 +93,8 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             (``method="sample"``): ``kernel``, ``bandwidth``, ``categorical``, ``max_rows``, ``smoothing``, ...
 
     Fitted attributes:
-        estimator_: the refitted estimator. best_params_: the θ, τ, α used (θ and τ are None when
-        α = 0). best_score_, cv_results_ (DataFrame, one row per candidate; None without a grid).
+        estimator_: the refitted estimator. best_params_: the θ, τ, α and conditional estimator
+        used (all but α are None when α = 0). best_score_, cv_results_ (DataFrame, one row per candidate; None without a grid).
         augmentation_: the final ``AugmentedData`` (None when α = 0 or ``method="sample"``).
         n_augmented_: augmented rows in the final fit. sample_weight_: weights of the final fit
         (original rows first). feature_names_in_, n_features_in_.
@@ -119,6 +123,7 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         threshold: float = 1e-2,
         bandwidth_scale: float = 1.0,
         n_samples: int | None = None,
+        augmentation_estimator: Any = None,
         param_grid: Mapping[str, Any] | None = None,
         cv: Any = 3,
         scoring: Any = None,
@@ -133,6 +138,7 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         self.threshold = threshold
         self.bandwidth_scale = bandwidth_scale
         self.n_samples = n_samples
+        self.augmentation_estimator = augmentation_estimator
         self.param_grid = param_grid
         self.cv = cv
         self.scoring = scoring
@@ -157,6 +163,7 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 "threshold": self.threshold,
                 "bandwidth_scale": self.bandwidth_scale,
                 "aug_coeff": float(self.aug_coeff),
+                "augmentation_estimator": self.augmentation_estimator,
             }
             self.cv_results_ = None
             self.best_score_ = None
@@ -164,7 +171,7 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             best = self._search(data, features, graph)
         if best["aug_coeff"] == 0:
-            best = {**best, "threshold": None, "bandwidth_scale": None}
+            best = {**best, "threshold": None, "bandwidth_scale": None, "augmentation_estimator": None}
         self.best_params_ = best
         aug_data, aug_w, self.augmentation_ = self._augmented(data, graph, best, seed=self.random_state, quiet=False)
         self.estimator_, self.sample_weight_ = self._fit_mixed(data, features, aug_data, aug_w, best["aug_coeff"])
@@ -219,6 +226,13 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(f"param_grid['aug_coeff'] values must be in [0, 1]; got {bad}")
             if self.method == "sample" and "threshold" in self.param_grid:
                 raise ValueError("threshold has no effect with method='sample'; remove it from param_grid")
+            if self.method != "sample" and "augmentation_estimator" in self.param_grid:
+                raise ValueError("augmentation_estimator applies to method='sample'; set it or remove it from param_grid")
+        if self.method != "sample" and self.augmentation_estimator is not None:
+            raise ValueError(
+                f"augmentation_estimator={self.augmentation_estimator!r} applies to method='sample' only; set "
+                "method='sample' or leave it None"
+            )
 
     def _joined(self, X: Any, y: Any, graph: CausalGraph) -> tuple[pd.DataFrame, list]:
         """One DataFrame of features + target with a fresh RangeIndex; the user's objects are not touched."""
@@ -277,6 +291,8 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
                 frame, weights, record = aug.data, np.asarray(aug.weights, dtype=np.float64), aug
             else:
                 m = len(data) if self.n_samples is None else int(self.n_samples)
+                if params.get("augmentation_estimator") is not None:
+                    kwargs["estimator"] = params["augmentation_estimator"]
                 frame = _call_sample(data, graph, m, seed=seed, bandwidth_scale=params["bandwidth_scale"], **kwargs)
                 weights, record = np.full(len(frame), 1.0 / max(len(frame), 1)), None
         if len(weights) != len(frame):
@@ -314,9 +330,10 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         alphas = sorted({float(a) for a in grid.get("aug_coeff", [self.aug_coeff])} - {0.0})
         thresholds = list(grid.get("threshold", [self.threshold]))
         scales = list(grid.get("bandwidth_scale", [self.bandwidth_scale]))
-        out = [{"threshold": None, "bandwidth_scale": None, "aug_coeff": 0.0}]
-        for t, s, a in itertools.product(thresholds, scales, alphas):
-            out.append({"threshold": t, "bandwidth_scale": s, "aug_coeff": a})
+        conditionals = list(grid.get("augmentation_estimator", [self.augmentation_estimator]))
+        out = [{"threshold": None, "bandwidth_scale": None, "aug_coeff": 0.0, "augmentation_estimator": None}]
+        for t, s, e, a in itertools.product(thresholds, scales, conditionals, alphas):
+            out.append({"threshold": t, "bandwidth_scale": s, "aug_coeff": a, "augmentation_estimator": e})
         return out
 
     def _search(self, data: pd.DataFrame, features: list, graph: CausalGraph) -> dict:
@@ -336,9 +353,10 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         empty: set[int] = set()
         for k, (tr, va) in enumerate(folds):
             train, val = data.iloc[tr].reset_index(drop=True), data.iloc[va]
-            cache: dict = {}  # (θ, τ) -> augmentation of this fold; reused for every α
+            cache: dict = {}  # (θ, τ, conditional) -> augmentation of this fold; reused for every α
             for c, params in enumerate(candidates):
-                key = (params["threshold"], params["bandwidth_scale"]) if params["aug_coeff"] > 0 else None
+                generated_by = (params["threshold"], params["bandwidth_scale"], repr(params["augmentation_estimator"]))
+                key = generated_by if params["aug_coeff"] > 0 else None
                 if key not in cache:
                     try:
                         cache[key] = self._augmented(train, graph, params, seed=self.random_state + k, quiet=True)

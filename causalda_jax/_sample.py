@@ -572,6 +572,7 @@ def sample(
     offset: int = 0,
     out: str | os.PathLike | None = None,
     part_rows: int | None = None,
+    estimator=None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray] | ParquetSample:
     """Draw samples from the kernel-conditional factorization of ``graph`` (ancestral sampling).
 
@@ -626,6 +627,13 @@ def sample(
         out: a directory to write the samples to as parquet parts, holding one part in
             memory at a time; rerun with the same arguments, it skips the finished parts.
         part_rows: rows per parquet part with ``out`` (default 2**20).
+        estimator: the conditional estimator of every variable: ``None`` or ``"kernel"`` (the
+            kernel conditional above), a name in :data:`causalda_jax.estimators.ESTIMATORS`
+            (``"anm"``, ``"mdn"``, ...), an estimator object, or a dict ``{node: name or
+            object}`` (other nodes keep the kernel). Any non-kernel choice fits one conditional
+            per variable on (pillow → variable) and samples ancestrally
+            (:mod:`causalda_jax.estimators`); ``smoothing``, ``neighbors`` and
+            ``return_indices`` then do not apply.
 
     Returns:
         A DataFrame with the training columns, order, dtypes and categories (a process's share
@@ -642,6 +650,18 @@ def sample(
         >>> out.shape, bool(out["x"].isin(df["x"]).all())
         ((5, 2), True)
     """
+    if estimator is not None:
+        from .estimators._ancestral import only_kernel, sample_with_estimators
+
+        if not only_kernel(estimator, graph):
+            if out is not None or offset:
+                raise ValueError(
+                    "out= and offset= stream the kernel sampler only; with a non-kernel estimator, draw in memory "
+                    "(out=None, offset=0)"
+                )
+            return sample_with_estimators(data, graph, n_samples, estimator, key=_as_key(seed, key), kernel=kernel,
+                                          bandwidth=bandwidth, bandwidth_scale=bandwidth_scale, categorical=categorical,
+                                          smoothing=smoothing, neighbors=neighbors, return_indices=return_indices)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or int(n_samples) < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     n_samples = int(n_samples)

@@ -190,7 +190,8 @@ def test_aug_coeff_zero_never_calls_augment(monkeypatch, rng):
     monkeypatch.setattr(ar, "_call_augment", boom)
     data = _frame(15, rng)
     reg = AugmentedRegressor(Ridge(), GRAPH, "y", aug_coeff=0.0).fit(data[["x"]], data["y"])
-    assert reg.best_params_ == {"threshold": None, "bandwidth_scale": None, "aug_coeff": 0.0}
+    assert reg.best_params_ == {"threshold": None, "bandwidth_scale": None, "aug_coeff": 0.0,
+                                "augmentation_estimator": None}
     assert reg.augmentation_ is None
 
 

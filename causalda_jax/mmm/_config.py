@@ -45,6 +45,9 @@ class MMMConfig:
             empty for graphs with several root variables once n > 1/threshold),
             ``"augment"`` (weighted full enumeration) or ``"none"``.
         augmentation_ratio: augmented rows per observed row.
+        augmentation_estimator: the sampler's conditional estimator(s) with
+            ``augmentation="sample"``: ``None`` (the kernel), ``"anm"``, ``"mdn"``, ... or a dict
+            per variable (see :func:`causalda_jax.sample`).
         threshold, bandwidth_scale: passed to the augmentation.
         model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor) or ``"linear"`` (ridge).
         model_params: keyword arguments for the model.
@@ -96,6 +99,7 @@ class MMMConfig:
     )
     augmentation: str = "sample"
     augmentation_ratio: float = 2.0
+    augmentation_estimator: Any = None
     threshold: float = 1e-2
     bandwidth_scale: float = 1.0
     model: str = "xgboost"

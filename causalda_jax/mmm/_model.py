@@ -252,7 +252,8 @@ class MarketingMixModel:
             except ImportError:  # until the package root re-exports it
                 from .._sample import sample
 
-            extra = sample(features, graph, int(round(cfg.augmentation_ratio * n)), seed=seed)
+            extra = sample(features, graph, int(round(cfg.augmentation_ratio * n)), seed=seed,
+                           estimator=cfg.augmentation_estimator)
             extra = extra[list(features.columns)]
             return pd.concat([features, extra], ignore_index=True), np.r_[ones, np.ones(len(extra))], "sample (ancestral sampling)"
         from .. import augment

@@ -9,6 +9,7 @@ data-dependent number of steps under static shapes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import equinox as eqx
@@ -44,6 +45,11 @@ class TrainResult(NamedTuple):
     val_loss: Float[Array, " max_epochs"]
 
 
+def _per_example(loss, pred: Array, target: Array, delta: Array) -> Array:
+    # A callable loss (an estimator's negative log-likelihood, say) already gives one value per row.
+    return loss(pred, target) if callable(loss) else per_example_error(loss, pred, target, delta)
+
+
 def train(
     model: eqx.Module,
     X: Float[Array, "n d"],
@@ -54,7 +60,7 @@ def train(
     w_val: Float[Array, " m"] | None = None,
     *,
     key: PRNGKeyArray,
-    loss: str = "mse",
+    loss: str | Callable[[Array, Array], Array] = "mse",
     learning_rate: float = 1e-3,
     weight_decay: float = 0.0,
     huber_delta: float = 1.0,
@@ -81,7 +87,9 @@ def train(
             ``loss="cross_entropy"``.
         X_val, y_val, w_val: optional validation data for early stopping.
         key: PRNG key for minibatch draws.
-        loss: one of ``"mse"``, ``"mae"``, ``"huber"``, ``"cross_entropy"``.
+        loss: one of ``"mse"``, ``"mae"``, ``"huber"``, ``"cross_entropy"``, or a function
+            ``(predictions (b, k), targets) -> (b,)`` of per-example losses (for example a
+            negative log-likelihood); pass a module-level function so that fits share one trace.
 
     Example:
         >>> import jax, jax.numpy as jnp, equinox as eqx
@@ -91,7 +99,7 @@ def train(
         >>> round(float(res.model.weight[0, 0]), 2)
         2.0
     """
-    if loss not in LOSSES:
+    if not callable(loss) and loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
     if minibatch not in MINIBATCH:
         raise ValueError(f"unknown minibatch mode {minibatch!r}; choose 'weighted' or 'shuffle'")
@@ -137,7 +145,7 @@ def _fit(model, data, val, key, hyper, *, loss, max_epochs, batch, steps, full_b
 
     def risk(p, xb, yb, wb, norm):
         pred = jax.vmap(eqx.combine(p, static))(xb)
-        per = per_example_error(loss, pred, yb, hyper["delta"])
+        per = _per_example(loss, pred, yb, hyper["delta"])
         # norm=None: exact weighted mean; otherwise a fixed normaliser (unbiased minibatch estimate).
         return weighted_loss(per, wb) if norm is None else jnp.sum(wb * per) / norm
 
@@ -169,7 +177,7 @@ def _fit(model, data, val, key, hyper, *, loss, max_epochs, batch, steps, full_b
 
     def val_loss(p):
         pred = jax.vmap(eqx.combine(p, static))(X_val)
-        return weighted_loss(per_example_error(loss, pred, y_val, hyper["delta"]), w_val)
+        return weighted_loss(_per_example(loss, pred, y_val, hyper["delta"]), w_val)
 
     nan = jnp.full((max_epochs,), jnp.nan, jnp.float32)
     init = {

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from ._aggregate import per_run as per_run
     from ._plots import plot_results as plot_results
     from ._protocol import ARMS as ARMS
+    from ._protocol import ESTIMATOR_ARMS as ESTIMATOR_ARMS
     from ._protocol import Protocol as Protocol
     from ._protocol import run_once as run_once
     from ._runner import run_study as run_study
@@ -22,6 +23,7 @@ _EXPORTS = {
     "per_run": "_aggregate",
     "plot_results": "_plots",
     "ARMS": "_protocol",
+    "ESTIMATOR_ARMS": "_protocol",
     "Protocol": "_protocol",
     "run_once": "_protocol",
     "run_study": "_runner",
@@ -36,6 +38,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 __all__ = [
     "ARMS",
     "DEFAULTS",
+    "ESTIMATOR_ARMS",
     "SCENARIOS",
     "Protocol",
     "Scenario",

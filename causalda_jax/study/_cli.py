@@ -26,6 +26,11 @@ def study_command(
     scheduler: Annotated[
         Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run the cells there")
     ] = None,
+    arms: Annotated[
+        Optional[str],
+        typer.Option("--arms", help="comma-separated arms (default: baseline,augment,sample,regressor); also "
+                     "sample_anm, sample_anm_ridge, sample_anm_mlp, sample_mdn"),
+    ] = None,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
     from .._interrupt import note_kept
@@ -41,12 +46,21 @@ def study_command(
         check_output(target, overwrite=force or resumable, folder=True)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--out") from None
-    from ._runner import run_study
+    from dataclasses import replace
+
+    from ._protocol import ARMS, ESTIMATOR_ARMS, Protocol
+    from ._runner import QUICK_PROTOCOL, run_study
 
     note_kept(f"finished runs are kept in {target / 'runs'}; the same command resumes them")
     kwargs = {} if values is None else {"values": _parse_values(values, SCENARIOS[scenario].values)}
     if scheduler is not None:
         kwargs["client"] = scheduler  # connected (and closed) by run_study
+    if arms is not None:
+        chosen = tuple(a.strip() for a in arms.split(",") if a.strip())
+        unknown = [a for a in chosen if a not in ARMS + ESTIMATOR_ARMS]
+        if unknown or not chosen:
+            raise typer.BadParameter(f"--arms: unknown arms {unknown}; choose from {', '.join(ARMS + ESTIMATOR_ARMS)}")
+        kwargs["protocol"] = replace(QUICK_PROTOCOL if quick else Protocol(), arms=chosen)
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:

@@ -21,6 +21,10 @@ _STYLES = {
     "augment": ("s", "--"),
     "sample": ("^", ":"),
     "regressor": ("D", "-."),
+    "sample_anm": ("v", "-"),
+    "sample_anm_ridge": ("<", "--"),
+    "sample_anm_mlp": (">", ":"),
+    "sample_mdn": ("P", "-."),
 }
 
 

@@ -25,9 +25,12 @@ from ..scm import random_scm
 from ._scenarios import Settings
 from ._tuned import TunedXGBRegressor
 
-__all__ = ["ARMS", "Protocol", "run_once"]
+__all__ = ["ARMS", "ESTIMATOR_ARMS", "Protocol", "run_once"]
 
 ARMS = ("baseline", "augment", "sample", "regressor")
+# Ancestral sampling with another conditional estimator for every variable
+# (``sample(..., estimator=<name after "sample_">)``); run them with ``Protocol(arms=...)``.
+ESTIMATOR_ARMS = ("sample_anm", "sample_anm_ridge", "sample_anm_mlp", "sample_mdn")
 
 _GRID = {"n_estimators": [10, 50, 200], "reg_lambda": [1, 10, 100]}
 
@@ -48,7 +51,7 @@ class Protocol:
         n_reference: fresh rows from the same SCM (never used for training) against which
             every arm's weighted training set is compared (KL, W1).
         max_targets: score only the first ``max_targets`` variables as targets (all if None).
-        arms: which arms to run.
+        arms: which arms to run (of ``ARMS`` and ``ESTIMATOR_ARMS``).
         sample_factor: the ``sample`` arm draws ``sample_factor * n_train`` rows.
         kl_k: neighbours of the KL estimator.
         w1_projections: directions of the sliced W1 (sliced for every arm, so arms compare).
@@ -105,23 +108,24 @@ def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, pro
             return train, uniform, info, (aug.data, np.asarray(aug.weights), aug.source_rows)
         data, w = _mixture(train, aug.data, aug.weights, protocol.alpha)
         return data, w, info, (aug.data, np.asarray(aug.weights), aug.source_rows)
-    if arm == "sample":
+    if arm == "sample" or arm in ESTIMATOR_ARMS:
         sample = _package_attr("sample", "_sample")
         if sample is None:
             raise _Unavailable("causalda_jax.sample is not available")
         m = max(1, int(round(protocol.sample_factor * n)))
+        # Only the kernel sampler draws training rows; other estimators' rows are matched by value.
+        how = {"return_indices": True} if arm == "sample" else {"estimator": arm.removeprefix("sample_")}
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            drawn, source = sample(
-                train, graph, m, seed=seed, kernel=settings.kernel, bandwidth=settings.bandwidth, return_indices=True
-            )
+            out = sample(train, graph, m, seed=seed, kernel=settings.kernel, bandwidth=settings.bandwidth, **how)
+        drawn, source = out if arm == "sample" else (out, None)
         info["seconds_generate"] = time.perf_counter() - t0
         info["n_generated"] = len(drawn)
         w_drawn = np.full(len(drawn), 1.0 / len(drawn))
         data, w = _mixture(train, drawn, w_drawn, protocol.alpha)
-        return data, w, info, (drawn, w_drawn, np.asarray(source))
-    raise ValueError(f"unknown arm {arm!r}; choose from {ARMS}")
+        return data, w, info, (drawn, w_drawn, None if source is None else np.asarray(source))
+    raise ValueError(f"unknown arm {arm!r}; choose from {ARMS + ESTIMATOR_ARMS}")
 
 
 class _Unavailable(RuntimeError):
