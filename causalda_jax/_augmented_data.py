@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._graph import CausalGraph
+from ._sample_weight import effective_sample_size
 from ._tabular import frame_from_rows
 
 __all__ = ["AugmentedData", "merge_index_rows"]
@@ -100,9 +101,7 @@ class AugmentedData:
     @property
     def effective_sample_size(self) -> float:
         """Kish's effective sample size ``(Σw)² / Σw²`` (0 when empty)."""
-        total = np.sum(self.weights)
-        squares = np.sum(self.weights**2)
-        return float(total**2 / squares) if squares > 0 else 0.0
+        return effective_sample_size(self.weights)
 
     @classmethod
     def from_index_rows(

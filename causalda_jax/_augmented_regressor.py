@@ -29,36 +29,12 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._graph import CausalGraph, GraphLike, as_graph
-from ._sample_weight import check_sample_weight
+from ._sample_weight import check_sample_weight, mix_weights
 
-__all__ = ["AugmentedRegressor", "mix_weights"]
+__all__ = ["AugmentedRegressor"]
 
 METHODS = ("augment", "sample")
 GRID_KEYS = ("threshold", "bandwidth_scale", "aug_coeff", "augmentation_estimator")
-
-
-def mix_weights(n: int, augmented_weights: np.ndarray, aug_coeff: float) -> np.ndarray:
-    """Sample weights for ``n`` original rows followed by the augmented rows.
-
-    Original rows get ``(1 - α) / n`` each, augmented rows ``α · w``; the result is rescaled to
-    sum to ``n``, so that weight-denominated hyperparameters keep their unaugmented meaning.
-
-    Raises:
-        ValueError: ``α`` outside [0, 1], or augmented weights that are negative, NaN or infinite.
-
-    Example:
-        >>> mix_weights(2, np.array([0.5, 0.5]), 0.5).tolist()
-        [0.5, 0.5, 0.5, 0.5]
-    """
-    if not 0.0 <= aug_coeff <= 1.0:
-        raise ValueError(f"aug_coeff must be in [0, 1]; got {aug_coeff!r}")
-    aug = np.asarray(augmented_weights, dtype=np.float64)
-    if aug.size:
-        aug = check_sample_weight(aug, aug.size, name="augmented weights")
-    if aug.size == 0 or not aug.sum() > 0:
-        aug_coeff = 0.0  # nothing to mix in: the baseline
-    w = np.concatenate([np.full(n, (1.0 - aug_coeff) / n), aug_coeff * aug])
-    return w * (n / w.sum())
 
 
 class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):

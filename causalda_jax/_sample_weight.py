@@ -1,11 +1,11 @@
-"""Host-side validation of sample weights, shared by every learner that accepts them."""
+"""Sample weights on the host: validation, mixing observed with augmented rows, Kish's effective size."""
 
 from __future__ import annotations
 
 import numpy as np
 from jaxtyping import ArrayLike
 
-__all__ = ["check_sample_weight"]
+__all__ = ["check_sample_weight", "effective_sample_size", "mix_weights"]
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, n: int, *, name: str = "sample_weight") -> np.ndarray:
@@ -45,3 +45,44 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int, *, name: str = 
     if n > 0 and not np.any(w > 0):
         raise ValueError(f"{name} is all zero; at least one row needs a positive weight")
     return w
+
+
+def mix_weights(n: int, augmented_weights: np.ndarray, aug_coeff: float) -> np.ndarray:
+    """Sample weights for ``n`` original rows followed by the augmented rows.
+
+    Original rows get ``(1 - α) / n`` each, augmented rows ``α · w``; the result is rescaled to
+    sum to ``n``, so that weight-denominated hyperparameters (XGBoost's ``min_child_weight`` and
+    ``reg_lambda``) keep their unaugmented meaning. With no augmented mass, α is taken as 0.
+
+    Raises:
+        ValueError: ``α`` outside [0, 1], or augmented weights that are negative, NaN or infinite.
+
+    Example:
+        >>> mix_weights(2, np.array([0.5, 0.5]), 0.5).tolist()
+        [0.5, 0.5, 0.5, 0.5]
+    """
+    if not 0.0 <= aug_coeff <= 1.0:
+        raise ValueError(f"aug_coeff must be in [0, 1]; got {aug_coeff!r}")
+    aug = np.asarray(augmented_weights, dtype=np.float64)
+    if aug.size:
+        aug = check_sample_weight(aug, aug.size, name="augmented weights")
+    if aug.size == 0 or not aug.sum() > 0:
+        aug_coeff = 0.0  # nothing to mix in: the baseline
+    w = np.concatenate([np.full(n, (1.0 - aug_coeff) / n), aug_coeff * aug])
+    return w * (n / w.sum())
+
+
+def effective_sample_size(weights: ArrayLike) -> float:
+    """Kish's effective sample size ``(Σw)² / Σw²`` (0 for no rows or all-zero weights).
+
+    Example:
+        >>> effective_sample_size([1.0, 1.0, 2.0])
+        2.6666666666666665
+    """
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(w) == 0:
+        return 0.0
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise ValueError("weights must be finite and non-negative")
+    sq = float(np.sum(w**2))
+    return float(np.sum(w)) ** 2 / sq if sq > 0 else 0.0

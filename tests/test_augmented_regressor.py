@@ -16,7 +16,8 @@ from xgboost import XGBRegressor
 
 import causalda_jax._augmented_regressor as ar
 from causalda_jax import AugmentedData, CausalGraph
-from causalda_jax._augmented_regressor import AugmentedRegressor, mix_weights
+from causalda_jax._augmented_regressor import AugmentedRegressor
+from causalda_jax._sample_weight import mix_weights
 from causalda_jax.models import MLPRegressor
 
 GRAPH = CausalGraph(["x", "y"], directed=[("x", "y")])

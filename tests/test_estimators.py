@@ -294,7 +294,7 @@ def test_augmented_regressor_selects_the_conditional_estimator_by_cv():
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold
 
-    from causalda_jax import mix_weights
+    from causalda_jax._sample_weight import mix_weights
 
     train = _chain(60, 16)
     grid = {"aug_coeff": [0.5], "augmentation_estimator": ["kernel", "anm_ridge"]}

@@ -38,7 +38,9 @@ def test_mixture_weights_follow_alpha():
     extra = pd.DataFrame({"a": [9.0, 8.0]})
     data, w = _mixture(train, extra, np.array([0.3, 0.2]), alpha=0.5)
     assert len(data) == 6
-    np.testing.assert_allclose(w, [0.125] * 4 + [0.15, 0.1])
+    # (1 - α)/n per original row and α·w per augmented row, rescaled to sum to n = 4.
+    raw = np.array([0.125] * 4 + [0.15, 0.1])
+    np.testing.assert_allclose(w, raw * 4 / raw.sum())
 
 
 def test_results_are_tidy_and_consistent(study):

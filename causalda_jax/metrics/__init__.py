@@ -1,7 +1,7 @@
 """Metrics of augmented data: similarity, diversity, size and downstream efficiency."""
 
 from ._diversity import diversity as diversity
-from ._diversity import effective_sample_size as effective_sample_size
+from .._sample_weight import effective_sample_size as effective_sample_size
 from ._diversity import frac_augmented as frac_augmented
 from ._diversity import frac_filtered as frac_filtered
 from ._efficiency import mape as mape

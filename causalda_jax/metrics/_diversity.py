@@ -6,7 +6,7 @@ import numpy as np
 
 from ._inputs import as_matrix, as_pair, as_weights
 
-__all__ = ["diversity", "effective_sample_size", "frac_augmented", "frac_filtered"]
+__all__ = ["diversity", "frac_augmented", "frac_filtered"]
 
 
 def _weighted_var(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -35,22 +35,6 @@ def diversity(original, augmented, *, weights=None, original_weights=None) -> fl
     if not keep.any():
         raise ValueError("every column of original is constant; diversity is undefined")
     return float(np.mean((var_a[keep] - var_x[keep]) / var_x[keep]))
-
-
-def effective_sample_size(weights) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2``.
-
-    Example:
-        >>> effective_sample_size([1.0, 1.0, 2.0])
-        2.6666666666666665
-    """
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if len(w) == 0:
-        return 0.0
-    if (w < 0).any() or not np.isfinite(w).all():
-        raise ValueError("weights must be finite and non-negative")
-    sq = float(np.sum(w**2))
-    return float(np.sum(w)) ** 2 / sq if sq > 0 else 0.0
 
 
 def _original_rows(train: np.ndarray, augmented: np.ndarray, source_rows) -> np.ndarray:

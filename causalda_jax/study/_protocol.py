@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._sample_weight import mix_weights
 from ..metrics import (
     diversity,
     effective_sample_size,
@@ -78,10 +79,8 @@ def _fit_predict(X, y, w, X_test, protocol: Protocol, seed: int) -> tuple[np.nda
 
 
 def _mixture(train: pd.DataFrame, extra: pd.DataFrame, extra_w: np.ndarray, alpha: float):
-    n = len(train)
-    data = pd.concat([train, extra[train.columns]], ignore_index=True)
-    w = np.concatenate([np.full(n, (1.0 - alpha) / n), alpha * np.asarray(extra_w, dtype=np.float64)])
-    return data, w
+    # Weights sum to n_train, so XGBoost's weight-denominated settings keep their meaning.
+    return pd.concat([train, extra[train.columns]], ignore_index=True), mix_weights(len(train), extra_w, alpha)
 
 
 def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, protocol: Protocol, seed: int):
@@ -92,12 +91,12 @@ def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, pro
     if arm == "baseline":
         return train, uniform, info, None
     if arm == "augment":
-        import causalda_jax as cda
+        from .._augment import augment
 
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            aug = cda.augment(
+            aug = augment(
                 train, graph, threshold=settings.threshold, kernel=settings.kernel, bandwidth=settings.bandwidth
             )
         info["seconds_generate"] = time.perf_counter() - t0
@@ -109,9 +108,8 @@ def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, pro
         data, w = _mixture(train, aug.data, aug.weights, protocol.alpha)
         return data, w, info, (aug.data, np.asarray(aug.weights), aug.source_rows)
     if arm == "sample" or arm in ESTIMATOR_ARMS:
-        sample = _package_attr("sample", "_sample")
-        if sample is None:
-            raise _Unavailable("causalda_jax.sample is not available")
+        from .._sample import sample
+
         m = max(1, int(round(protocol.sample_factor * n)))
         # Only the kernel sampler draws training rows; other estimators' rows are matched by value.
         how = {"return_indices": True} if arm == "sample" else {"estimator": arm.removeprefix("sample_")}
@@ -126,25 +124,6 @@ def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, pro
         data, w = _mixture(train, drawn, w_drawn, protocol.alpha)
         return data, w, info, (drawn, w_drawn, None if source is None else np.asarray(source))
     raise ValueError(f"unknown arm {arm!r}; choose from {ARMS + ESTIMATOR_ARMS}")
-
-
-class _Unavailable(RuntimeError):
-    pass
-
-
-def _package_attr(name: str, module: str):
-    """``causalda_jax.<name>``, else from its private module (before it is re-exported), else None."""
-    import importlib
-
-    import causalda_jax as cda
-
-    found = getattr(cda, name, None)
-    if found is None:
-        try:
-            found = getattr(importlib.import_module(f"causalda_jax.{module}"), name, None)
-        except ImportError:
-            found = None
-    return found
 
 
 def _set_metrics(train, data, w, generated, reference, protocol: Protocol, seed: int) -> dict[str, float]:
@@ -208,8 +187,7 @@ def run_once(settings: Settings, protocol: Protocol, seed: int) -> pd.DataFrame:
             t0 = time.perf_counter()
             X_arm, w, info, generated = _weighted_sets(arm, train, graph, settings, protocol, seed)
             metrics = _set_metrics(train, X_arm, w, generated, reference, protocol, seed)
-            # XGBoost sees weights summing to n_train: see Protocol.alpha.
-            w_fit = w * (len(train) / w.sum())
+            w_fit = w * (len(train) / w.sum())  # baseline and empty arms carry 1/n weights
             for target in targets:
                 if arm == "baseline" or info["empty"]:
                     if target not in baseline_fits:
@@ -231,17 +209,14 @@ def run_once(settings: Settings, protocol: Protocol, seed: int) -> pd.DataFrame:
                         "seconds": time.perf_counter() - t0,
                     }
                 )
-        except _Unavailable as err:
-            rows.append({**base, "status": f"unavailable: {err}"})
         except Exception as err:  # a failing arm is recorded, the run goes on
             rows.append({**base, "status": f"error: {type(err).__name__}: {err}"[:300]})
     return pd.DataFrame(rows)
 
 
 def _regressor_rows(base, train, test, graph, settings: Settings, targets, protocol: Protocol, seed: int) -> list[dict]:
-    regressor = _package_attr("AugmentedRegressor", "_augmented_regressor")
-    if regressor is None:
-        raise _Unavailable("causalda_jax.AugmentedRegressor is not available")
+    from .._augmented_regressor import AugmentedRegressor as regressor
+
     rows = []
     for target in targets:
         t0 = time.perf_counter()
