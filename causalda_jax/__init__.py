@@ -11,6 +11,7 @@ from ._augment import AugmentationOverflowError as AugmentationOverflowError
 from ._augment import augment as augment
 from ._augmented_data import AugmentedData as AugmentedData
 from ._bandwidth import bandwidth_rule as bandwidth_rule
+from ._compile_cache import enable_compile_cache as enable_compile_cache
 from ._differentiable import DifferentiableAugmentation as DifferentiableAugmentation
 from ._differentiable import augmentation_log_weights as augmentation_log_weights
 from ._graph import CausalGraph as CausalGraph
@@ -22,6 +23,9 @@ from ._losses import weighted_mae as weighted_mae
 from ._losses import weighted_mse as weighted_mse
 from ._sample import NoConditionalError as NoConditionalError
 from ._sample import sample as sample
+
+# Compiled kernels persist across processes (opt out: CAUSALDA_NO_COMPILE_CACHE=1).
+enable_compile_cache()
 
 if TYPE_CHECKING:
     from . import discovery, metrics, mmm, models, scm, study
@@ -67,6 +71,7 @@ __all__ = [
     "bandwidth_rule",
     "discover",
     "discovery",
+    "enable_compile_cache",
     "metrics",
     "mix_weights",
     "mmm",
