@@ -17,7 +17,10 @@ def _leaf_choices(stats: dict | None) -> list[tuple[str, str]]:
     """The summary line saying how the leaf choices were decided (none when every conditional has one leaf)."""
     if not stats or not sum(stats.values()):
         return []
-    text = f"{stats['by_bounds']:,} by bounds, {stats['by_candidates']:,} by candidates, {stats['full_scans']:,} full scans"
+    text = (
+        f"{stats['by_bounds']:,} by bounds, {stats['by_candidates']:,} by candidates, "
+        f"{stats['full_scans']:,} full scans"
+    )
     return [("leaf choices", text)]
 
 

@@ -339,7 +339,8 @@ def _choose_leaf_pruned(
         m = member[idx]
         slot = jnp.where(m, jnp.cumsum(m, axis=1, dtype=jnp.int32) - 1, n_cand)
         rows = jnp.arange(idx.shape[0], dtype=jnp.int32)[:, None]
-        cand = jnp.full((idx.shape[0], n_cand), n_leaves, jnp.int32).at[rows, slot].set(ids[: idx.shape[0]], mode="drop")
+        empty = jnp.full((idx.shape[0], n_cand), n_leaves, jnp.int32)
+        cand = empty.at[rows, slot].set(ids[: idx.shape[0]], mode="drop")  # the members, in leaf order
         valid = cand < n_leaves
         cand = jnp.where(valid, cand, 0)
         pos = (cand[:, :, None] * leaf + jnp.arange(leaf, dtype=jnp.int32)).reshape(idx.shape[0], -1)
@@ -351,7 +352,9 @@ def _choose_leaf_pruned(
     leaf_id, ok = _compacted(stage == STAGE_CANDIDATES, _CANDIDATE_GROUP, candidates, (leaf_id, ok))
 
     def full(idx):
-        return _choose_leaf_exact(k_leaf, s[idx], z[idx], xs, hp, cp, n_rows, kernel=kernel, row_block=row_block, leaf=leaf)
+        return _choose_leaf_exact(
+            k_leaf, s[idx], z[idx], xs, hp, cp, n_rows, kernel=kernel, row_block=row_block, leaf=leaf
+        )
 
     leaf_id, ok = _compacted(stage == STAGE_FULL, _FULL_GROUP, full, (leaf_id, ok))
     return leaf_id, ok, stage
