@@ -8,6 +8,10 @@ data, discovery, and the ``estimators``, ``losses``, ``scm``, ``metrics``, ``stu
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
+from ._compile_cache import enable_compile_cache as enable_compile_cache
+
+# Compiled kernels persist across processes (opt out: CAUSALDA_NO_COMPILE_CACHE=1).
+enable_compile_cache()
 
 if TYPE_CHECKING:
     from ._augment import AugmentationOverflowError as AugmentationOverflowError
@@ -58,6 +62,7 @@ _EXPORTS = {
     "study": "study",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+enable_compile_cache()
 
 __all__ = [
     "AugmentationOverflowError",
@@ -78,6 +83,7 @@ __all__ = [
     "estimators",
     "initialize_processes",
     "losses",
+    "enable_compile_cache",
     "metrics",
     "mmm",
     "models",

@@ -13,6 +13,17 @@ from ._cli_augment import check_outputs, fail, parse_bandwidth, parse_columns, p
 from ._output import check_output, write_file
 
 
+def _leaf_choices(stats: dict | None) -> list[tuple[str, str]]:
+    """The summary line saying how the leaf choices were decided (none when every conditional has one leaf)."""
+    if not stats or not sum(stats.values()):
+        return []
+    text = (
+        f"{stats['by_bounds']:,} by bounds, {stats['by_candidates']:,} by candidates, "
+        f"{stats['full_scans']:,} full scans"
+    )
+    return [("leaf choices", text)]
+
+
 def sample_command(
     data: Path = typer.Argument(..., help="Training data: .csv or .parquet, one column per graph node."),
     graph: Path = typer.Option(..., "--graph", "-g", help='Graph JSON: {"nodes", "directed", "bidirected"}.'),
@@ -92,6 +103,7 @@ def sample_command(
         ("training rows", f"{len(frame):,}"),
         ("sampled rows", f"{n_written:,}"),
         ("mode", "exact" if neighbors is None else f"truncated (neighbors={neighbors})"),
+        *_leaf_choices(rows.attrs.get("sampling")),
         ("time", f"{elapsed:.2f} s"),
         ("written to", str(output)),
     ])

@@ -17,6 +17,14 @@ Each Gumbel is a hash (the Threefry 2x32 block cipher) of a key, the variable, t
 index and the leaf or row, so a sample's draw does not depend on how samples or training rows
 are split into blocks, nor on how many devices share the work.
 
+Most leaves need not be scored at all. Each leaf's box bounds its log-mass from above (row
+count × kernel at the box's nearest point) and, for the Gaussian kernel, from below (Jensen's
+inequality on the leaf's column means and variances). With the exact sampler's own noise, a
+leaf whose perturbed upper bound falls below the best perturbed lower bound cannot win: when
+one leaf remains it is the winner, when a few remain their exact masses decide, and otherwise
+the full scan does (counted, see :class:`DrawStats`). The draws are the exact sampler's; see
+docs/sampling.md for the argument.
+
 The truncated sampler (``neighbors=k``) scores only the ``⌈k / leaf⌉`` leaves whose bounding
 boxes allow the largest mass; the leaves' noise is the exact sampler's, so both pick the same
 leaf whenever the exact one is among the candidates.
@@ -28,7 +36,7 @@ import math
 import os
 from collections.abc import Hashable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -36,10 +44,11 @@ import numpy as np
 import pandas as pd
 from jax.sharding import PartitionSpec
 
+from ._compile_cache import bucket
 from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
 from ._graph import GraphLike
 from ._kernels import log_kernel_matrix
-from ._leaves import leaf_boxes, leaf_order
+from ._leaves import leaf_boxes, leaf_moments, leaf_order
 from ._memory import check_memory
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh, batch_sharding, pad_to_multiple
@@ -56,11 +65,28 @@ _ROW_BLOCK = {"cpu": 2048, "other": 4096}
 # Training rows per leaf (even: rows are hashed in pairs): a conditional draw picks a leaf by
 # its kernel mass, then a row in it.
 _LEAF = 128
+# Leaves whose exact masses the pruned sampler computes when bounds alone do not decide (0: the
+# full scan for every draw), and the group sizes (samples) of its second and third stages.
+_CANDIDATE_LEAVES = 8
+_CANDIDATE_GROUP = 64
+_FULL_GROUP = 16
 # Redraw rounds for samples that reach a variable with no kernel conditional.
 _MAX_ROUNDS = 100
 
-# Incremented each time the chunk kernel is traced (the tests check it is traced once).
-_TRACES = [0]
+
+class DrawStats(NamedTuple):
+    """How the leaf choices of one ``sample`` call were decided (redrawn samples included).
+
+    Attributes:
+        by_bounds: choices decided by the leaves' kernel bounds alone.
+        by_candidates: choices decided by the exact masses of a few candidate leaves.
+        full_scans: choices that needed the exact mass of every leaf (the fallback; all of
+            them when pruning is off).
+    """
+
+    by_bounds: int
+    by_candidates: int
+    full_scans: int
 
 
 class NoConditionalError(ValueError):
@@ -222,6 +248,120 @@ def _leaf_bounds(z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Arra
     return _row_log_kernel(z, nearest, hp, cp, kernel)
 
 
+def _leaf_lower_bounds(z: Float[Array, "b c"], lo, hi, mean, var, mask, hp, cp, kernel: str) -> Float[Array, "b l"]:
+    """A lower bound of each leaf's mean ``log K`` over its rows (so ``log count +`` it bounds its log-mass).
+
+    Gaussian: the mean of ``-u²/2`` is exact from the leaf's column means and variances
+    (Jensen: ``log Σ exp a_i ≥ log count + mean a_i``). Epanechnikov: the kernel at the box's
+    farthest corner. A categorical column gives 0 only when the box is the sample's value
+    alone. Padding columns (``mask`` false, unbounded box) give 0; an empty box gives ``-inf``.
+    """
+    zb = z[:, None, :]
+    if kernel == "gaussian":
+        cont = -0.5 * ((zb - mean[None]) ** 2 + var[None]) / (hp * hp)
+        cat = jnp.where((lo[None] == hi[None]) & (zb == lo[None]), 0.0, -jnp.inf)
+        total = jnp.where(cp, cat, jnp.where(mask, cont, 0.0)).sum(axis=-1)
+        return jnp.where((lo <= hi).all(axis=-1)[None], total, -jnp.inf)
+    far = jnp.where(jnp.abs(zb - lo[None]) > jnp.abs(zb - hi[None]), lo[None], hi[None])
+    return _row_log_kernel(z, jnp.where(mask, far, zb), hp, cp, kernel)
+
+
+def _log_counts(n_leaves: int, n_rows, leaf: int) -> Float[Array, " l"]:
+    """``log`` of each leaf's number of real rows (all full but the last; ``-inf`` for none)."""
+    ids = jnp.arange(n_leaves, dtype=jnp.int32)
+    return jnp.log(jnp.clip(n_rows - ids * leaf, 0, leaf).astype(jnp.float32))
+
+
+def _margin(t: Float[Array, "..."]) -> Float[Array, "..."]:
+    """Slack for comparing a bound with a computed leaf score: far above float32 rounding of either."""
+    return jnp.float32(1e-4) * (1.0 + jnp.abs(jnp.where(jnp.isfinite(t), t, 0.0)))
+
+
+def _compacted(need: Bool[Array, " b"], size: int, fn, out):
+    """Apply ``fn`` to the samples where ``need`` holds, ``size`` at a time, writing into ``out``.
+
+    ``fn(idx)`` maps ``size`` sample indices to a tuple of per-sample values. The work is
+    proportional to the number of samples that need it (rounded up to ``size``), with static
+    shapes: the indices are compacted to the front, the last group is padded with an
+    out-of-range index whose results are dropped.
+    """
+    b = need.shape[0]
+    size = min(size, b)
+    order = jnp.nonzero(need, size=pad_to_multiple(b, size), fill_value=b)[0].astype(jnp.int32)
+
+    def group(i, out):
+        idx = jax.lax.dynamic_slice_in_dim(order, i * size, size)
+        values = fn(jnp.minimum(idx, b - 1))
+        return tuple(o.at[idx].set(v, mode="drop") for o, v in zip(out, values))
+
+    trips = (need.sum(dtype=jnp.int32) + size - 1) // size
+    return jax.lax.fori_loop(0, trips, group, out)
+
+
+# The pruned leaf choice's stages, as recorded per (sample, variable).
+STAGE_NONE, STAGE_BOUNDS, STAGE_CANDIDATES, STAGE_FULL = 0, 1, 2, 3
+
+
+def _choose_leaf_pruned(
+    k_leaf, s, z, xs, lo, hi, mean, var, mask, hp, cp, n_rows, *, kernel: str, row_block: int, leaf: int, n_cand: int
+):
+    """The exact sampler's leaf, found from bounds where they suffice: (leaf, has_conditional, stage).
+
+    The exact sampler picks ``argmax_l (log mass_l + G_l)``. Every leaf gets the exact
+    sampler's noise ``G_l`` and bounds ``lo_l ≤ log mass_l ≤ up_l`` from its box. The winner
+    scores at least ``W = max_l (lo_l + G_l)``, so only the leaves with ``up_l + G_l ≥ W`` can
+    win. If that set holds:
+
+    1. one leaf (and ``W > -inf``): it is the winner (stage 1, no row is scored);
+    2. at most ``n_cand`` leaves: their exact masses decide (stage 2);
+    3. more: the exact full scan decides (stage 3).
+
+    Stages 2 and 3 run only for the samples that reach them, in groups of fixed size. The set
+    keeps a margin far above float32 rounding, so the choice is the exact sampler's own.
+    """
+    b = s.shape[0]
+    n_leaves = lo.shape[0]
+    ids = jax.lax.broadcasted_iota(jnp.int32, (b, n_leaves), 1)
+    g = _materialized(lambda: _gumbel(k_leaf, s, ids), jnp.zeros((b, n_leaves), jnp.float32), jnp.minimum(n_rows, 1))
+    log_count = _log_counts(n_leaves, n_rows, leaf)
+    upper = _leaf_bounds(z, lo, hi, hp, cp, kernel) + log_count + g
+    least = jnp.max(_leaf_lower_bounds(z, lo, hi, mean, var, mask, hp, cp, kernel) + log_count + g, axis=1)
+    # A buffer of its own: the grouped stages gather rows of it, and XLA would otherwise
+    # recompute the whole of it inside their loop, once per group.
+    member = jax.lax.optimization_barrier((upper >= (least - _margin(least))[:, None]) & (upper > -jnp.inf))
+    n_member = member.sum(axis=1, dtype=jnp.int32)
+    single = (n_member == 1) & (least > -jnp.inf)
+    leaf_id = jnp.sum(jnp.where(member, ids, 0), axis=1)  # the member, where there is one
+    ok = n_member > 0
+    stage = jnp.where(
+        single | ~ok, STAGE_BOUNDS, jnp.where(n_member <= n_cand, STAGE_CANDIDATES, STAGE_FULL)
+    ).astype(jnp.int8)
+
+    def candidates(idx):
+        m = member[idx]
+        slot = jnp.where(m, jnp.cumsum(m, axis=1, dtype=jnp.int32) - 1, n_cand)
+        rows = jnp.arange(idx.shape[0], dtype=jnp.int32)[:, None]
+        empty = jnp.full((idx.shape[0], n_cand), n_leaves, jnp.int32)
+        cand = empty.at[rows, slot].set(ids[: idx.shape[0]], mode="drop")  # the members, in leaf order
+        valid = cand < n_leaves
+        cand = jnp.where(valid, cand, 0)
+        pos = (cand[:, :, None] * leaf + jnp.arange(leaf, dtype=jnp.int32)).reshape(idx.shape[0], -1)
+        log_k = jnp.where(pos < n_rows, _row_log_kernel(z[idx], xs[pos], hp, cp, kernel), -jnp.inf)
+        score = jnp.where(valid, _leaf_log_mass(log_k, leaf) + _gumbel(k_leaf, s[idx], cand), -jnp.inf)
+        best, pick = _max_argmax(score, cand)
+        return pick, best > -jnp.inf
+
+    leaf_id, ok = _compacted(stage == STAGE_CANDIDATES, _CANDIDATE_GROUP, candidates, (leaf_id, ok))
+
+    def full(idx):
+        return _choose_leaf_exact(
+            k_leaf, s[idx], z[idx], xs, hp, cp, n_rows, kernel=kernel, row_block=row_block, leaf=leaf
+        )
+
+    leaf_id, ok = _compacted(stage == STAGE_FULL, _FULL_GROUP, full, (leaf_id, ok))
+    return leaf_id, ok, stage
+
+
 def _choose_leaf_truncated(k_leaf, s, z, xs, lo, hi, hp, cp, n_rows, *, kernel: str, leaf: int, n_leaves: int):
     """Gumbel-max over the ``n_leaves`` leaves with the largest mass bound: (leaf, has_conditional).
 
@@ -291,6 +431,7 @@ def _draw_block(
     row_block: int,
     leaf: int,
     n_leaves: int | None,
+    n_cand: int,
     smooth: bool,
 ):
     """Draw every variable for the samples ``ids``: index rows, has-conditional flags, noise.
@@ -300,7 +441,6 @@ def _draw_block(
     column, padded pillow and mask, whether it is a root, its leaf order of the training rows
     and its leaves' boxes.
     """
-    _TRACES[0] += 1
     b = ids.shape[0]
     d = x.shape[1]
     s = ids.astype(jnp.uint32)
@@ -312,9 +452,9 @@ def _draw_block(
     root_pick = _uniform_index(y0[:, 0::2], y1[:, 0::2], n_rows)
     noise = _kernel_noise(y0[:, 1::2], y1[:, 1::2], kernel) if smooth else None
 
-    def step(carry, var):
+    def step(carry, step_arrays):
         vals, idx, alive = carry
-        j, pillow, mask, is_root, perm, lo, hi = var
+        j, pillow, mask, is_root, perm, lo, hi, mean, var = step_arrays
         z = vals[:, pillow]
         xs = x[:, pillow][perm]  # pillow values in leaf order
         # Padding columns get an infinite bandwidth: (z - x) / h = 0 adds log K = 0.
@@ -323,42 +463,54 @@ def _draw_block(
         k_leaf, k_row = col_keys[j, 0], col_keys[j, 1]
 
         def root():
-            return root_pick[:, j], jnp.ones(b, bool)
+            return root_pick[:, j], jnp.ones(b, bool), jnp.full(b, STAGE_NONE, jnp.int8)
 
         def child():
             if xs.shape[0] == leaf:
                 # One leaf holds every row: its choice is certain, only the row is drawn (the
                 # same noise as the two-stage draw).
                 best, pos = _choose_in_leaf(k_row, s, z, xs, None, hp, cp, n_rows, kernel=kernel, leaf=leaf)
-                return perm[pos], best > -jnp.inf
-            if n_leaves is None:
-                leaf_id, ok = _choose_leaf_exact(
-                    k_leaf, s, z, xs, hp, cp, n_rows, kernel=kernel, row_block=row_block, leaf=leaf
-                )
-            else:
+                return perm[pos], best > -jnp.inf, jnp.full(b, STAGE_NONE, jnp.int8)
+            if n_leaves is not None:
                 leaf_id, ok = _choose_leaf_truncated(
                     k_leaf, s, z, xs, lo, hi, hp, cp, n_rows, kernel=kernel, leaf=leaf, n_leaves=n_leaves
                 )
+                stage = jnp.full(b, STAGE_NONE, jnp.int8)
+            elif n_cand:
+                leaf_id, ok, stage = _choose_leaf_pruned(
+                    k_leaf, s, z, xs, lo, hi, mean, var, mask, hp, cp, n_rows,
+                    kernel=kernel, row_block=row_block, leaf=leaf, n_cand=min(n_cand, lo.shape[0] - 1),
+                )
+            else:
+                leaf_id, ok = _choose_leaf_exact(
+                    k_leaf, s, z, xs, hp, cp, n_rows, kernel=kernel, row_block=row_block, leaf=leaf
+                )
+                stage = jnp.full(b, STAGE_FULL, jnp.int8)
             _, pos = _choose_in_leaf(k_row, s, z, xs, leaf_id, hp, cp, n_rows, kernel=kernel, leaf=leaf)
-            return perm[pos], ok
+            return perm[pos], ok, stage
 
-        pick, ok = jax.lax.cond(is_root, root, child)
+        pick, ok, stage = jax.lax.cond(is_root, root, child)
         value = x[pick, j]
         if smooth:
             # Descendants condition on the smoothed value: ancestral sampling from the KDE joint.
             value = value + jnp.where(is_cat[j], 0.0, smoothing * noise[:, j])
-        return (vals.at[:, j].set(value), idx.at[:, j].set(pick), alive & ok), None
+        return (vals.at[:, j].set(value), idx.at[:, j].set(pick), alive & ok), stage
 
     init = (jnp.zeros((b, d), jnp.float32), jnp.zeros((b, d), jnp.int32), jnp.ones(b, bool))
-    (_, idx, alive), _ = jax.lax.scan(step, init, steps)
+    (_, idx, alive), stages = jax.lax.scan(step, init, steps)
+    stages = stages.T  # (b, variables in topological order)
     if smooth:
-        return idx, alive, jnp.where(is_cat, 0.0, noise)
-    return idx, alive, jnp.zeros((b, 0), jnp.float32)
+        return idx, alive, jnp.where(is_cat, 0.0, noise), stages
+    return idx, alive, jnp.zeros((b, 0), jnp.float32), stages
 
 
-@partial(jax.jit, static_argnames=("kernel", "row_block", "leaf", "n_leaves", "smooth", "mesh"))
-def _draw_chunk(col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, leaf, n_leaves, smooth, mesh):
-    body = partial(_draw_block, kernel=kernel, row_block=row_block, leaf=leaf, n_leaves=n_leaves, smooth=smooth)
+@partial(jax.jit, static_argnames=("kernel", "row_block", "leaf", "n_leaves", "n_cand", "smooth", "mesh"))
+def _draw_chunk(
+    col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, leaf, n_leaves, n_cand, smooth, mesh
+):
+    body = partial(
+        _draw_block, kernel=kernel, row_block=row_block, leaf=leaf, n_leaves=n_leaves, n_cand=n_cand, smooth=smooth
+    )
     if mesh is None:
         return body(col_keys, ids, x, is_cat, steps, smoothing, n_rows)
     rep = PartitionSpec()
@@ -367,7 +519,7 @@ def _draw_chunk(col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, r
         body,
         mesh=mesh,
         in_specs=(rep, split, rep, rep, rep, rep, rep),
-        out_specs=(split, split, split),
+        out_specs=(split, split, split, split),
         check_vma=False,
     )
     return sharded(col_keys, ids, x, is_cat, steps, smoothing, n_rows)
@@ -422,7 +574,8 @@ def _scaled_values(plan: Plan) -> np.ndarray:
 
 
 def _steps(plan: Plan, x: np.ndarray, leaf: int) -> tuple[np.ndarray, ...]:
-    """Per variable in topological order: column, padded pillow, pillow mask, is-root, leaf order, leaf boxes.
+    """Per variable in topological order: column, padded pillow, pillow mask, is-root, leaf order, leaf
+    boxes (lo, hi) and the leaves' column means and variances.
 
     ``x`` holds the scaled training values, padded to a multiple of ``leaf`` rows.
     """
@@ -436,15 +589,19 @@ def _steps(plan: Plan, x: np.ndarray, leaf: int) -> tuple[np.ndarray, ...]:
     # Padding columns get an unbounded box, so that they add nothing to a leaf's bound.
     lo = np.full((d, n_pad // leaf, width), -np.inf, np.float32)
     hi = np.full((d, n_pad // leaf, width), np.inf, np.float32)
+    mean = np.zeros((d, n_pad // leaf, width), np.float32)
+    var = np.zeros((d, n_pad // leaf, width), np.float32)
     for t, p in enumerate(plan.pillows):
         pillow[t, : len(p)] = p
         mask[t, : len(p)] = True
         if p:
             cols = list(p)
-            perm[t, :n] = leaf_order(x[:n, cols], leaf)
-            lo[t, :, : len(p)], hi[t, :, : len(p)] = leaf_boxes(x[perm[t]][:, cols], n, leaf)
+            perm[t, :n] = leaf_order(x[:n, cols], leaf, first=plan.table.is_categorical[cols])
+            sorted_points = x[perm[t]][:, cols]
+            lo[t, :, : len(p)], hi[t, :, : len(p)] = leaf_boxes(sorted_points, n, leaf)
+            mean[t, :, : len(p)], var[t, :, : len(p)] = leaf_moments(sorted_points, n, leaf)
     is_root = np.array([len(p) == 0 for p in plan.pillows])
-    return np.asarray(plan.order, np.int32), pillow, mask, is_root, perm, lo, hi
+    return np.asarray(plan.order, np.int32), pillow, mask, is_root, perm, lo, hi, mean, var
 
 
 def _draw(
@@ -458,8 +615,8 @@ def _draw(
     row_chunk_size: int | None,
     devices,
     offset: int = 0,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Index rows ``(n_samples, d)`` and, with smoothing, kernel noise in bandwidth units.
+) -> tuple[np.ndarray, np.ndarray | None, DrawStats]:
+    """Index rows ``(n_samples, d)``, with smoothing kernel noise in bandwidth units, and the leaf-choice counts.
 
     Row ``r`` is the sample of index ``offset + r``: its noise is hashed from that index.
     """
@@ -480,11 +637,12 @@ def _draw(
         row_block = _positive_int(row_chunk_size, "row_chunk_size")
     row_block = pad_to_multiple(row_block, leaf)  # whole leaves per block
     n_leaves = None
+    n_cand = _CANDIDATE_LEAVES
     if neighbors is not None:
         n_leaves = -(-_positive_int(neighbors, "neighbors") // leaf)
         if n_leaves * leaf >= n:
             n_leaves = None  # every row is a candidate: the exact sampler
-    n_pad = pad_to_multiple(n, row_block)
+    n_pad = bucket(n, row_block)  # nearby row counts share a compiled kernel
     x = np.zeros((n_pad, d), np.float32)
     x[:n] = _scaled_values(plan)
     smooth = smoothing > 0
@@ -495,6 +653,7 @@ def _draw(
         row_block=row_block,
         leaf=leaf,
         n_leaves=n_leaves,
+        n_cand=n_cand,
         smooth=smooth,
         mesh=mesh if n_dev > 1 else None,
     )
@@ -510,14 +669,16 @@ def _draw(
     noise = np.zeros((n_samples, d), np.float32) if smooth else None
     pending = np.arange(n_samples, dtype=np.int64)
     drawn = accepted = 0
+    stage_counts = np.zeros(STAGE_FULL + 1, np.int64)
     for round_ in range(_MAX_ROUNDS):
         col_keys = _column_keys(jax.random.fold_in(key, round_), d=d)
         dead = []
 
         def collect(ids, out):
             nonlocal accepted
-            idx, alive, eps = (np.asarray(a) for a in out)
+            idx, alive, eps, stages = (np.asarray(a) for a in out)
             m = ids.size
+            stage_counts[:] += np.bincount(stages[:m].ravel(), minlength=stage_counts.size)
             alive = alive[:m]
             index_rows[ids[alive]] = idx[:m][alive]
             if smooth:
@@ -542,7 +703,7 @@ def _draw(
         drawn += pending.size
         pending = np.concatenate(dead)
         if pending.size == 0:
-            return index_rows, noise
+            return index_rows, noise, DrawStats(*(int(c) for c in stage_counts[STAGE_BOUNDS:]))
     rate = accepted / drawn
     raise NoConditionalError(
         f"{pending.size} of {n_samples} samples still reach, after {_MAX_ROUNDS} redraws, a variable whose kernel "
@@ -587,7 +748,10 @@ def sample(
     A draw picks a leaf of 128 training rows (a k-d tree on the pillow) by its kernel mass, then
     a row inside it, both by Gumbel-max with noise hashed from (key, variable, sample, leaf or
     row): results depend on ``seed``/``key`` only, not on ``chunk_size``, ``row_chunk_size`` or
-    ``devices``. Memory is bounded by the blocks (``chunk_size × row_chunk_size``) plus the
+    ``devices``. Leaves whose kernel bounds show they cannot be chosen are skipped without
+    changing any draw; ``out.attrs["sampling"]`` counts how the leaf choices were decided
+    (``by_bounds``, ``by_candidates``, ``full_scans``: the fallback that scores every leaf).
+    Memory is bounded by the blocks (``chunk_size × row_chunk_size``) plus the
     ``(n_samples, d)`` output. Scores are float32.
 
     With ``out`` the rows go to partitioned parquet in bounded memory instead
@@ -637,8 +801,9 @@ def sample(
 
     Returns:
         A DataFrame with the training columns, order, dtypes and categories (a process's share
-        is indexed by its positions in the whole draw), and with ``return_indices`` the index
-        rows as a second item; with ``out``, the :class:`causalda_jax.ParquetSample` written.
+        is indexed by its positions in the whole draw; ``attrs["sampling"]`` holds
+        :class:`DrawStats` as a dict), and with ``return_indices`` the index rows as a second
+        item; with ``out``, the :class:`causalda_jax.ParquetSample` written.
 
     Raises:
         NoConditionalError: samples keep reaching a pillow configuration with no conditional.
@@ -725,8 +890,8 @@ def sample(
     # column + one copy when the frame is written out.
     per_row = plan.table.d * (20 + 4 * (smoothing > 0))
     check_memory(n_samples * per_row, f"sampling {n_samples:,} rows × {plan.table.d} columns",
-                 "draw fewer samples, or draw in several calls with different seeds and write each")
-    index_rows, noise = _draw(
+                 "draw fewer samples, or stream them to a directory of parquet parts with out=DIR")
+    index_rows, noise, stats = _draw(
         plan,
         n_samples,
         root_key,
@@ -743,6 +908,7 @@ def sample(
             if not plan.table.is_categorical[j]:
                 base = data[col].to_numpy(np.float64)[index_rows[:, j]]
                 frame[col] = base + smoothing * plan.h[j] * noise[:, j].astype(np.float64)
+    frame.attrs["sampling"] = stats._asdict()
     if return_indices:
         return frame, index_rows
     return frame

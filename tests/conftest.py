@@ -4,6 +4,9 @@ import os
 
 # The multi-device tests need several host devices; this must be set before jax is imported.
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+# Tests never read or write the user's persistent compilation cache (tests/test_compile_cache.py
+# turns it on in subprocesses with a temporary directory).
+os.environ["CAUSALDA_NO_COMPILE_CACHE"] = "1"
 
 import jax
 import numpy as np

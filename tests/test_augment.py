@@ -13,6 +13,7 @@ from causalda_jax import CausalGraph, augment
 from causalda_jax.reference import augment_numpy
 
 from oracle import brute_force
+from tracing import count_traces
 
 RTOL = 1e-10  # float64 throughout the engine
 
@@ -172,12 +173,14 @@ def test_one_compile_per_step_kind_and_pillow_size():
     assert sorted(set(sizes)) == [0, 1, 2]
     engine._expand_sorted.clear_cache()
     engine._expand_scored.clear_cache()
-    augment(df, g, threshold=1e-2)
-    first = (engine._expand_sorted._cache_size(), engine._expand_scored._cache_size())
-    assert 1 <= first[0] <= 2 and 1 <= first[1] <= 2 and sum(first) <= 3
+    with count_traces() as first:
+        augment(df, g, threshold=1e-2)
+    sorted_, scored = first["_sorted_step"], first["_scored_step"]
+    assert 1 <= sorted_ <= 2 and 1 <= scored <= 2 and sorted_ + scored <= 3
     df2, _ = _random_dag_data(n=30, d=5, seed=7)
-    augment(df2, g, threshold=1e-2)
-    assert (engine._expand_sorted._cache_size(), engine._expand_scored._cache_size()) == first
+    with count_traces() as second:
+        augment(df2, g, threshold=1e-2)
+    assert second["_sorted_step"] == 0 and second["_scored_step"] == 0
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".npz"])

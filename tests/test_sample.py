@@ -17,10 +17,12 @@ from scipy import stats
 
 from causalda_jax import _sample as S
 from causalda_jax._augment import augment
-from causalda_jax._leaves import leaf_boxes, leaf_order
+from causalda_jax._kernels import log_kernel_matrix
+from causalda_jax._leaves import leaf_boxes, leaf_moments, leaf_order
 from causalda_jax._plan import make_plan
 from causalda_jax._sample import NoConditionalError, sample
 from causalda_jax.reference import augment_numpy, log_conditional_weights_numpy
+from tracing import count_traces
 
 N_DRAWS = 200_000
 ALPHA = 1e-4
@@ -153,10 +155,10 @@ def test_seed_and_key(chain):
 def test_traced_once(chain):
     df, graph = chain
     sample(df, graph, 4500, seed=1)
-    before = S._TRACES[0]
-    sample(df, graph, 6000, seed=2)
-    sample(df.assign(x=df["x"] * 2), graph, 4097, seed=3)
-    assert S._TRACES[0] == before
+    with count_traces() as traces:
+        sample(df, graph, 6000, seed=2)
+        sample(df.assign(x=df["x"] * 2), graph, 4097, seed=3)
+    assert traces["_draw_block"] == 0
 
 
 def test_frame_keeps_columns_dtypes_and_categories():
@@ -196,7 +198,7 @@ def _truncated_law(df, graph, k, leaf):
                 continue
             p = list(pillow)
             z = np.array([x[rows[c], c] for c in p])
-            leaves = np.array_split(leaf_order(scaled[:, p], leaf), range(leaf, n, leaf))
+            leaves = np.array_split(leaf_order(scaled[:, p], leaf, first=plan.table.is_categorical[p]), range(leaf, n, leaf))
             bound = []
             cat = plan.table.is_categorical[p]
             for members in leaves:
@@ -277,7 +279,18 @@ def test_leaf_order_is_a_kd_tree():
         np.testing.assert_array_equal(lo[i], members.min(axis=0))
         np.testing.assert_array_equal(hi[i], members.max(axis=0))
     assert (lo[32] == np.inf).all() and (hi[32] == -np.inf).all()  # no real row: an empty box
+    mean, var = leaf_moments(padded, 1000, leaf)
+    for i in range(32):
+        members = points[order[i * leaf : min((i + 1) * leaf, 1000)]]
+        np.testing.assert_allclose(mean[i], members.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(var[i], members.var(axis=0), rtol=1e-10)
+    assert (mean[32] == 0).all() and (var[32] == 0).all()
     np.testing.assert_array_equal(leaf_order(np.zeros((5, 0)), 2), np.arange(5))
+    # A categorical coordinate is split first: with 3 categories of 300+ rows, at most 2 leaves mix them.
+    cats = np.c_[points[:, :2], rng.integers(0, 3, 1000)]
+    order = leaf_order(cats, leaf, first=np.array([False, False, True]))
+    mixed = [np.unique(cats[order[i : i + leaf], 2]).size > 1 for i in range(0, 1000, leaf)]
+    assert sum(mixed) <= 2
 
 
 def test_smoothing_noise_and_conditioning():
@@ -395,14 +408,85 @@ def test_single_sample(chain):
     assert out.shape == (1, 3) and out.index.tolist() == [0]
 
 
-def test_docstring_examples(monkeypatch):
-    import doctest
+def _pruning_data(n=256, seed=13):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = x + 0.3 * rng.normal(size=n)
+    c = pd.Categorical(rng.choice(["a", "b"], size=n))
+    z = np.sin(2 * y) + (np.asarray(c) == "b") + 0.2 * rng.normal(size=n)
+    return pd.DataFrame({"x": x, "y": y, "c": c, "z": z}), {"directed": [["x", "y"], ["y", "z"], ["c", "z"]]}
 
-    import causalda_jax
-    from causalda_jax import _sample, _sharding
 
-    # Until the package re-exports it, the examples' ``cda.sample`` points at the module's function.
-    monkeypatch.setattr(causalda_jax, "sample", sample, raising=False)
-    for module in (_sample, _sharding):
-        failures, tried = doctest.testmod(module)
-        assert failures == 0 and tried > 0
+@pytest.mark.parametrize("kernel, tau", [("gaussian", 1.0), ("gaussian", 0.1), ("epanechnikov", 0.5)])
+def test_leaf_bounds_bracket_the_leaf_mass(kernel, tau, x64):
+    """up ≥ log mass ≥ log count + lower, in float64 against the rows themselves (a categorical pillow column too)."""
+    df, graph = _pruning_data()
+    plan = make_plan(df, graph, threshold=0.0, normalize_threshold=False, kernel=kernel,
+                     bandwidth="normal_reference", bandwidth_scale=tau, categorical=None)
+    leaf = 16
+    x = S._scaled_values(plan).astype(np.float64)
+    _, pillow, mask, _, perm, lo, hi, mean, var = S._steps(plan, x, leaf)
+    t = plan.order.index(3)  # z, whose pillow is {y, c}
+    cols = pillow[t]
+    xs = x[perm[t]][:, cols]
+    rng = np.random.default_rng(0)
+    z = xs[rng.integers(0, len(x), 64)] + np.where(mask[t] & ~plan.table.is_categorical[cols], rng.normal(size=(64, 2)) * 2, 0)
+    hp = np.where(mask[t], 1.0, np.inf)
+    cp = plan.table.is_categorical[cols] & mask[t]
+    log_k = np.asarray(log_kernel_matrix(jnp.asarray(z), jnp.asarray(xs), jnp.asarray(hp), jnp.asarray(cp), kernel))
+    with np.errstate(divide="ignore"):
+        mass = np.logaddexp.reduce(log_k.reshape(64, -1, leaf), axis=-1)
+        args = [jnp.asarray(a) for a in (z, lo[t], hi[t])]
+        upper = np.asarray(S._leaf_bounds(*args, jnp.asarray(hp), jnp.asarray(cp), kernel)) + np.log(leaf)
+        lower = np.asarray(S._leaf_lower_bounds(*args, jnp.asarray(mean[t]), jnp.asarray(var[t]), jnp.asarray(mask[t]),
+                                                jnp.asarray(hp), jnp.asarray(cp), kernel)) + np.log(leaf)
+    finite = np.isfinite(mass)
+    assert finite.mean() > 0.1
+    assert (upper >= mass - 1e-9).all() and (lower <= mass + 1e-9).all()
+    if kernel == "gaussian":
+        assert (np.isfinite(lower) & finite).mean() > 0.05  # the lower bound is not trivially -inf
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.05])
+def test_pruned_frequencies_match_augment_weights(tau, monkeypatch):
+    """At τ = 0.05 most leaf choices are decided by the bounds alone, the rest by the few leaves they leave in play."""
+    monkeypatch.setattr(S, "_LEAF", 4)
+    df, graph = _pruning_data(n=48, seed=3)
+    df = df.drop(columns="c")
+    graph = {"directed": [["x", "y"], ["y", "z"]]}
+    law, _ = _augment_law(df, graph, bandwidth_scale=tau)
+    out, idx = sample(df, graph, N_DRAWS, seed=21, bandwidth_scale=tau, return_indices=True)
+    stats_ = out.attrs["sampling"]
+    decided = sum(stats_.values())
+    assert decided == 2 * N_DRAWS  # y and z, each over 12 leaves (and 4 of padding)
+    if tau < 1:
+        assert stats_["by_bounds"] > 0.5 * decided and stats_["full_scans"] == 0
+    assert _chi2_pvalue(idx, _codes(df), law) > ALPHA
+    wider, _ = _augment_law(df, graph, bandwidth_scale=1.5 * tau)
+    assert _chi2_pvalue(idx, _codes(df), wider) < ALPHA  # power
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.1])
+@pytest.mark.parametrize("n_cand", [1, 2, 16])
+def test_pruned_draws_are_the_exact_samplers(tau, n_cand, monkeypatch):
+    """Bit for bit the full scan's draws, across chunk sizes and devices; fallbacks counted."""
+    monkeypatch.setattr(S, "_LEAF", 8)
+    df, graph = _pruning_data()
+    kw = dict(seed=17, bandwidth_scale=tau, return_indices=True)
+    monkeypatch.setattr(S, "_CANDIDATE_LEAVES", 0)
+    full, want = sample(df, graph, 3000, **kw)
+    assert full.attrs["sampling"] == {"by_bounds": 0, "by_candidates": 0, "full_scans": 2 * 3000}
+    monkeypatch.setattr(S, "_CANDIDATE_LEAVES", n_cand)
+    monkeypatch.setattr(S, "_CANDIDATE_GROUP", 7)  # several groups, the last one short
+    monkeypatch.setattr(S, "_FULL_GROUP", 5)
+    out, got = sample(df, graph, 3000, **kw)
+    np.testing.assert_array_equal(got, want)
+    counts = out.attrs["sampling"]
+    assert sum(counts.values()) == 2 * 3000  # y and z (x and c are roots)
+    assert counts["by_bounds"] > 0
+    if n_cand == 1:
+        assert counts["full_scans"] > 0  # the fallback is exercised, and counted
+    else:
+        assert counts["by_candidates"] > 0
+    _, split = sample(df, graph, 3000, chunk_size=1000, devices=2, row_chunk_size=16, **kw)
+    np.testing.assert_array_equal(split, want)
