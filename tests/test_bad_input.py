@@ -448,17 +448,17 @@ def test_help_and_argument_errors_load_no_heavy_library():
     assert out.decode().strip().splitlines()[-1] == "[]", err.decode()
 
 
-def test_the_tool_keeps_compiled_programs_between_runs(monkeypatch, tmp_path):
-    from causalda_jax.__main__ import _compilation_cache
-
-    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
-    monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    _compilation_cache()
-    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "causalda_jax" / "xla")
-    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "")  # the user's choice (here: no cache) stays
-    _compilation_cache()
-    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == ""
+def test_the_tool_keeps_compiled_programs_between_runs(tmp_path):
+    # Importing the package (as the tool does) points JAX's persistent cache at the user cache
+    # folder through the environment, before JAX loads; a choice the user made stays.
+    code = "import os, sys, causalda_jax; print(os.environ.get('JAX_COMPILATION_CACHE_DIR'), 'jax' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR", "CAUSALDA_NO_COMPILE_CACHE")}
+    env.update(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == [str(tmp_path / "causalda-jax" / "jax"), "False"], out.stderr
+    env["JAX_COMPILATION_CACHE_DIR"] = ""  # the user's choice (here: no cache) stays
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False"], out.stderr
 
 
 def _wait_for_handler(proc, timeout=60.0):
