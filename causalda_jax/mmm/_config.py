@@ -8,10 +8,13 @@ import os
 from collections.abc import Mapping
 from typing import Any, Union
 
+import numpy as np
+
 __all__ = ["MMMConfig", "load_config"]
 
 _AUGMENTATION_METHODS = ("sample", "augment", "none")
-_MODEL_KINDS = ("xgboost", "mlp", "linear")
+_MODEL_KINDS = ("xgboost", "mlp", "linear", "bayes")
+_INFERENCE = ("map", "nuts")
 _BUDGET_METHODS = ("surrogate", "search")
 
 
@@ -42,11 +45,24 @@ class MMMConfig:
             ``"augment"`` (weighted full enumeration) or ``"none"``.
         augmentation_ratio: augmented rows per observed row.
         threshold, bandwidth_scale: passed to the augmentation.
-        model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor) or ``"linear"`` (ridge).
+        model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor), ``"linear"`` (ridge)
+            or ``"bayes"`` (the Bayesian structural model of :mod:`causalda_jax.mmm`, with
+            adstock and saturation in the likelihood; intervals are posterior credible
+            intervals and ``bootstrap`` is not used).
         model_params: keyword arguments for the model.
         monotone: constrain XGBoost to be non-decreasing in channels and mediators.
+        inference: Bayesian model only: ``"map"`` (Laplace approximation at the posterior
+            mode, seconds) or ``"nuts"`` (NUTS, chains vectorised).
+        draws: Bayesian model only: posterior draws (per chain for NUTS).
+        warmup: NUTS adaptation steps per chain.
+        chains: NUTS chains.
+        roi_prior: Bayesian model only: ``{channel: [mean, sd]}``, a LogNormal prior on the
+            ROI of the channel's direct effect (its effect size is derived from it).
+        lift_tests: experiments, rows of ``channel, start, end, lift, sd`` (incremental target
+            summed over the window, mediated effects included). They enter the Bayesian
+            model's likelihood; for the other models they are a check (``lift_check``).
         bootstrap: refits for the intervals (0 disables them).
-        interval: central coverage of the bootstrap intervals.
+        interval: central coverage of the bootstrap (or credible) intervals.
         budget_total: total budget over the observed weeks; ``None`` keeps the current total.
         budget_bounds: ``(low, high)`` multipliers of each channel's current spend, or a
             mapping ``{channel: [low, high]}``.
@@ -81,6 +97,13 @@ class MMMConfig:
     model: str = "xgboost"
     model_params: Mapping = dataclasses.field(default_factory=dict)
     monotone: bool = True
+    # Bayesian model and experiments (model: "bayes"; lift_tests are checked for every model).
+    inference: str = "map"
+    draws: int = 500
+    warmup: int = 500
+    chains: int = 4
+    roi_prior: Mapping = dataclasses.field(default_factory=dict)
+    lift_tests: tuple = ()
     bootstrap: int = 20
     interval: float = 0.9
     budget_total: float | None = None
@@ -129,6 +152,31 @@ class MMMConfig:
         elif self.adstock != "fit":
             raise ValueError(f"adstock must be 'fit' or a mapping {{channel: decay}}; got {self.adstock!r}")
         self.bounds_for(self.channels)
+        self._check_bayes()
+
+    def _check_bayes(self) -> None:
+        from ._lift import parse_lift_tests
+
+        _choice("inference", self.inference, _INFERENCE)
+        for name in ("draws", "warmup", "chains"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if not isinstance(self.roi_prior, Mapping):
+            raise ValueError(f"roi_prior must be a mapping {{channel: [mean, sd]}}; got {self.roi_prior!r}")
+        for ch, spec in self.roi_prior.items():
+            if ch not in self.channels:
+                raise ValueError(f"roi_prior given for {ch!r}, which is not one of the channels {list(self.channels)}")
+            try:
+                mean, sd = (float(v) for v in spec)
+            except (TypeError, ValueError):
+                raise ValueError(f"roi_prior for {ch!r} must be [mean, sd]; got {spec!r}") from None
+            if not (np.isfinite(mean) and mean > 0):
+                raise ValueError(f"roi_prior for {ch!r}: the mean must be positive; got {mean}")
+            if not (np.isfinite(sd) and sd > 0):
+                raise ValueError(f"roi_prior for {ch!r}: the sd must be positive; got {sd}")
+        object.__setattr__(self, "roi_prior", {ch: (float(m), float(s)) for ch, (m, s) in self.roi_prior.items()})
+        object.__setattr__(self, "lift_tests", parse_lift_tests(self.lift_tests, self.channels))
 
     def bounds_for(self, channels) -> dict:
         """``{channel: (low, high)}`` spend multipliers for the budget."""
@@ -171,6 +219,10 @@ class MMMConfig:
             out[k] = list(out[k])
         out["model_params"] = dict(self.model_params)
         out["discovery_params"] = dict(self.discovery_params)
+        out["roi_prior"] = {ch: list(v) for ch, v in self.roi_prior.items()}
+        out["lift_tests"] = [
+            {**t._asdict(), "start": str(t.start.date()), "end": str(t.end.date())} for t in self.lift_tests
+        ]
         if isinstance(out["budget_bounds"], tuple):
             out["budget_bounds"] = list(out["budget_bounds"])
         return out
