@@ -18,7 +18,7 @@ from ._budget import BudgetResult, allocate_gradient, allocate_search, fit_hill_
 from ._config import MMMConfig
 from ._data import adstock_matrix, feature_table, validate_weekly
 from ._knowledge import default_knowledge
-from ._lift import lift_check
+from ._lift import lift_check, lift_window
 from ._kpis import MMMResults, ResponseModel, compare_with_truth, summarize
 from ._simulate import seasonality_features
 from ._transforms import fit_geometric_decay
@@ -157,6 +157,8 @@ class MarketingMixModel:
         self.weekly_ = validate_weekly(data, cfg)
         self.dates_ = self.weekly_[cfg.date]
         self.spend_ = self.weekly_[list(cfg.channels)].to_numpy(np.float64)
+        for test in cfg.lift_tests:
+            lift_window(self.dates_, test)
         self.decays_ = grid_decays(self.weekly_, cfg)
         say("adstock decays: " + ", ".join(f"{c} {d:.2f}" for c, d in self.decays_.items()))
         self.features_ = feature_table(self.weekly_, cfg, self.decays_)
