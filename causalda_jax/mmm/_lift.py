@@ -88,7 +88,7 @@ def lift_window(dates: pd.Series, test: LiftTest) -> np.ndarray:
             f"lift test on {test.channel!r} from {test.start.date()} to {test.end.date()} is outside the data "
             f"({first.date()} to {last.date()}); give a window within the observed weeks"
         )
-    mask = ((d >= test.start) & (d <= test.end)).to_numpy(np.float64)
+    mask = np.asarray((d >= test.start) & (d <= test.end), np.float64)
     if not mask.any():
         raise ValueError(f"lift test on {test.channel!r} from {test.start.date()} to {test.end.date()} contains no week")
     return mask

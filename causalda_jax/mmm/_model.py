@@ -309,7 +309,7 @@ class MarketingMixModel:
         return objective
 
     def optimize_budget(
-        self, total: float | None = None, bounds=None, method: str | None = None, truth=None
+        self, total: float | None = None, bounds=None, method: str | None = None, truth=None, variant: str | None = None
     ) -> BudgetResult:
         """Reallocate a total budget over the observed weeks to maximise predicted sales.
 
@@ -324,6 +324,7 @@ class MarketingMixModel:
             bounds: ``(low, high)`` multipliers or ``{channel: (low, high)}``; default from the config.
             method: ``"surrogate"`` or ``"search"``; default from the config.
             truth: a :class:`~causalda_jax.mmm.SimulatedMMM` to score the allocation exactly.
+            variant: the fitted variant to optimise; default the main one.
         """
         import jax.numpy as jnp
 
@@ -344,7 +345,7 @@ class MarketingMixModel:
                 f"a total budget of {total:.6g} cannot be met within the bounds: they allow "
                 f"{lower.sum():.6g} to {upper.sum():.6g}; widen 'budget_bounds' or change the total"
             )
-        variant = self.main_variant
+        variant = variant or self.main_variant
         objective = self._objective(variant)
         surrogate_lift = None
         if method == "surrogate":
