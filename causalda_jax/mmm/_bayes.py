@@ -490,8 +490,10 @@ class BayesianResponse:
         channels: channel names.
         spec: the model's equations.
         z: standardised non-channel variables of the observed weeks.
+        spend: observed spends.
         spend_scale: mean spend per channel.
         target_loc, target_scale: mean and sd of the target.
+        columns, loc, scale: the non-channel columns of ``z`` and their standardisation.
         draws: ``{site: (draws, ...)}`` arrays.
     """
 
@@ -502,6 +504,9 @@ class BayesianResponse:
     spend_scale: np.ndarray
     target_loc: float
     target_scale: float
+    columns: tuple
+    loc: np.ndarray
+    scale: np.ndarray
     draws: Mapping[str, np.ndarray]
 
     @property
@@ -525,6 +530,16 @@ class BayesianResponse:
         out = self.target_loc + self.target_scale * np.asarray(out, np.float64)
         return out[0] if single else out
 
+    def fitted(self, features: pd.DataFrame, spend: np.ndarray) -> np.ndarray:
+        """Posterior-mean fitted target on a weekly feature table (mediators and controls as given).
+
+        ``features`` holds the non-channel columns the model was fitted on, one row per week
+        in time order (it may extend past the fitted weeks); ``spend`` the matching spends.
+        """
+        z = (features[list(self.columns)].to_numpy(np.float64) - self.loc) / self.scale
+        out = _fitted_mean(self.spec, dict(self.draws), jnp.asarray(z), jnp.asarray(np.asarray(spend) / self.spend_scale))
+        return self.target_loc + self.target_scale * np.asarray(out, np.float64)
+
     def draw_models(self) -> list["BayesianResponse"]:
         """One single-draw model per posterior draw."""
         return [dataclasses.replace(self, draws={k: v[i : i + 1] for k, v in self.draws.items()}) for i in range(self.n_draws)]
@@ -539,16 +554,28 @@ def _predict_mean(spec: ModelSpec, draws: Mapping, z, spend, spends):
         h_obs = hill(stock, params["half_saturation"], params["slope"])
         new = normalised_stock(spends, params["decay"])
         dh = hill(new, params["half_saturation"], params["slope"]) - h_obs
-        eq = spec.target
-        mu = params[f"{eq.node}.intercept"] + jnp.zeros(z.shape[0])
-        if eq.linear:
-            mu = mu + z[:, list(eq.linear)] @ params[f"{eq.node}.coef"]
-        if eq.media:
-            mu = mu + h_obs[:, list(eq.media)] @ params[f"{eq.node}.beta"]
-        return mu + _propagate(spec.equations, params, dh)[eq.response]
+        return _target_mean(spec.target, params, z, h_obs) + _propagate(spec.equations, params, dh)[spec.target.response]
 
     per_draw = jax.lax.map(one, draws, batch_size=8)
     return per_draw.mean(axis=0)
+
+
+def _target_mean(eq: Equation, params: Mapping, z, h):
+    mu = params[f"{eq.node}.intercept"] + jnp.zeros(z.shape[0])
+    if eq.linear:
+        mu = mu + z[:, list(eq.linear)] @ params[f"{eq.node}.coef"]
+    if eq.media:
+        mu = mu + h[:, list(eq.media)] @ params[f"{eq.node}.beta"]
+    return mu
+
+
+@jax.jit(static_argnums=0)
+def _fitted_mean(spec: ModelSpec, draws: Mapping, z, spend):
+    def one(params):
+        h = hill(normalised_stock(spend, params["decay"]), params["half_saturation"], params["slope"])
+        return _target_mean(spec.target, params, z, h)
+
+    return jax.lax.map(one, draws, batch_size=8).mean(axis=0)
 
 
 def model_inputs(
@@ -615,7 +642,8 @@ def model_inputs(
         lift_sd=jnp.asarray([t.sd / target_scale for t in tests]),
     )
     spec = ModelSpec(tuple(eqs), len(channels))
-    scales = {"spend_scale": spend_scale, "target_loc": float(loc[t_idx]), "target_scale": target_scale}
+    scales = {"spend_scale": spend_scale, "target_loc": float(loc[t_idx]), "target_scale": target_scale,
+              "columns": tuple(others), "loc": loc, "scale": scale}
     return data, spec, scales
 
 
