@@ -161,6 +161,8 @@ def test_lift_test_cuts_the_roi_error_of_the_worst_channel(market):
         ({"lift_tests": [["tv", "2021-03-03", "2021-02-07", 10, 1]]}, "is before start"),
         ({"inference": "vi"}, "inference"),
         ({"draws": 0}, "draws must be a positive integer"),
+        ({"priors": {"effct": 2.0}}, "priors must be a mapping with keys"),
+        ({"priors": {"effect": -1.0}}, "priors 'effect' must be positive"),
     ],
 )
 def test_bad_bayes_config_names_the_problem(override, match):
@@ -180,3 +182,16 @@ def test_config_round_trip_keeps_priors_and_lift_tests():
                     lift_tests=[{"channel": "tv", "start": "2021-01-03", "end": "2021-02-07", "lift": 30, "sd": 5}])
     again = MMMConfig.from_dict(cfg.to_dict())
     assert again.roi_prior == {"tv": (1.5, 0.5)} and again.lift_tests == cfg.lift_tests
+
+
+def test_workflow_reports_posterior_intervals_and_convergence(market, tmp_path):
+    from causalda_jax.mmm import run_workflow
+
+    sim, cfg = market
+    out = run_workflow(sim.data, cfg, str(tmp_path), truth=sim)
+    summary = out["results"].summary
+    assert (summary["roi_lower"] <= summary["roi"]).all() and (summary["roi"] <= summary["roi_upper"]).all()
+    assert out["diagnostics"]["observed"]["method"] == "map"
+    page = (tmp_path / "index.html").read_text()
+    assert "Convergence of the Bayesian model" in page and "intervals: posterior" in page
+    assert (tmp_path / "diagnostics.csv").exists()

@@ -1,5 +1,9 @@
 """Marketing mix modelling with causal data augmentation: simulate, fit, KPIs, budget, report."""
 
+from ._bayes import BayesianResponse as BayesianResponse
+from ._bayes import BayesPriors as BayesPriors
+from ._bayes import bayes_model as bayes_model
+from ._bayes import sample_posterior as sample_posterior
 from ._budget import BudgetResult as BudgetResult
 from ._budget import allocate_gradient as allocate_gradient
 from ._budget import allocate_search as allocate_search
@@ -14,6 +18,7 @@ from ._kpis import ResponseModel as ResponseModel
 from ._kpis import channel_kpis as channel_kpis
 from ._kpis import compare_with_truth as compare_with_truth
 from ._knowledge import default_knowledge as default_knowledge
+from ._lift import LiftTest as LiftTest
 from ._knowledge import expert_graph as expert_graph
 from ._model import MarketingMixModel as MarketingMixModel
 from ._model import make_regressor as make_regressor
@@ -27,7 +32,10 @@ from ._transforms import logistic_saturation as logistic_saturation
 from ._workflow import run_workflow as run_workflow
 
 __all__ = [
+    "BayesPriors",
+    "BayesianResponse",
     "BudgetResult",
+    "LiftTest",
     "MMMConfig",
     "MMMResults",
     "MarketingMixModel",
@@ -35,6 +43,7 @@ __all__ = [
     "SimulatedMMM",
     "allocate_gradient",
     "allocate_search",
+    "bayes_model",
     "channel_kpis",
     "compare_with_truth",
     "default_knowledge",
@@ -50,6 +59,7 @@ __all__ = [
     "make_regressor",
     "project_to_budget",
     "run_workflow",
+    "sample_posterior",
     "simulate",
     "validate_weekly",
 ]

@@ -641,7 +641,8 @@ def model_inputs(
         lift_value=jnp.asarray([t.lift / target_scale for t in tests]),
         lift_sd=jnp.asarray([t.sd / target_scale for t in tests]),
     )
-    spec = ModelSpec(tuple(eqs), len(channels))
+    priors = {k: tuple(v) if k == "decay" else float(v) for k, v in dict(config.priors).items()}
+    spec = ModelSpec(tuple(eqs), len(channels), BayesPriors(**priors))
     scales = {"spend_scale": spend_scale, "target_loc": float(loc[t_idx]), "target_scale": target_scale,
               "columns": tuple(others), "loc": loc, "scale": scale}
     return data, spec, scales

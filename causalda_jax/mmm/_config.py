@@ -56,6 +56,8 @@ class MMMConfig:
         draws: Bayesian model only: posterior draws (per chain for NUTS).
         warmup: NUTS adaptation steps per chain.
         chains: NUTS chains.
+        priors: Bayesian model only: overrides of the default prior scales
+            (:class:`~causalda_jax.mmm.BayesPriors` fields, e.g. ``{"effect": 3.0}``).
         roi_prior: Bayesian model only: ``{channel: [mean, sd]}``, a LogNormal prior on the
             ROI of the channel's direct effect (its effect size is derived from it).
         lift_tests: experiments, rows of ``channel, start, end, lift, sd`` (incremental target
@@ -102,6 +104,7 @@ class MMMConfig:
     draws: int = 500
     warmup: int = 500
     chains: int = 4
+    priors: Mapping = dataclasses.field(default_factory=dict)
     roi_prior: Mapping = dataclasses.field(default_factory=dict)
     lift_tests: tuple = ()
     bootstrap: int = 20
@@ -160,8 +163,18 @@ class MMMConfig:
         _choice("inference", self.inference, _INFERENCE)
         for name in ("draws", "warmup", "chains"):
             value = getattr(self, name)
-            if isinstance(value, bool) or int(value) != value or value < 1:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        from ._bayes import BayesPriors
+
+        known = {f.name for f in dataclasses.fields(BayesPriors)}
+        unknown = sorted(set(self.priors) - known) if isinstance(self.priors, Mapping) else None
+        if unknown is None or unknown:
+            raise ValueError(f"priors must be a mapping with keys from {sorted(known)}; got {self.priors!r}")
+        for name, value in self.priors.items():
+            values = np.atleast_1d(np.asarray(value, dtype=float)) if not isinstance(value, str) else np.array([np.nan])
+            if not (np.all(np.isfinite(values)) and np.all(values > 0)):
+                raise ValueError(f"priors {name!r} must be positive; got {value!r}")
         if not isinstance(self.roi_prior, Mapping):
             raise ValueError(f"roi_prior must be a mapping {{channel: [mean, sd]}}; got {self.roi_prior!r}")
         for ch, spec in self.roi_prior.items():
@@ -220,6 +233,7 @@ class MMMConfig:
         out["model_params"] = dict(self.model_params)
         out["discovery_params"] = dict(self.discovery_params)
         out["roi_prior"] = {ch: list(v) for ch, v in self.roi_prior.items()}
+        out["priors"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.priors.items()}
         out["lift_tests"] = [
             {**t._asdict(), "start": str(t.start.date()), "end": str(t.end.date())} for t in self.lift_tests
         ]

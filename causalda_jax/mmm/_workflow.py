@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
@@ -115,6 +116,12 @@ def run_workflow(
         "tables": paths + [os.path.join(out, "budget.csv")],
         "charts": charts,
     }
+    if mmm.diagnostics_:
+        summary["diagnostics"] = {
+            v: {"method": d.method, "max_r_hat": d.max_r_hat, "min_ess": d.min_ess, "divergences": d.divergences,
+                "warnings": list(d.warnings)}
+            for v, d in mmm.diagnostics_.items()
+        }
     if results.truth is not None:
         summary["truth_errors"] = (
             results.truth[results.truth["channel"] == "all"].set_index("variant")
@@ -135,7 +142,8 @@ def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str,
         f"<p class='note'>{len(mmm.weekly_)} observed weeks, channels {', '.join(cfg.channels)}; "
         f"graph: <b>{mmm.graph_source_}</b>; augmentation: <b>{mmm.augmentation_used_}</b> "
         f"({0 if mmm.augmented_rows_ is None else len(mmm.augmented_rows_)} rows); model: <b>{cfg.model}</b>; "
-        f"bootstrap refits: {cfg.bootstrap}. Models are fitted on observed + augmented rows; every KPI is computed "
+        + (f"inference: {cfg.inference}. " if cfg.model == "bayes" else f"bootstrap refits: {cfg.bootstrap}. ")
+        + f"Models are fitted on observed + augmented rows; every KPI is computed "
         f"on the observed weeks only, and also from the same model fitted without augmentation (variant "
         f"<i>observed</i>).</p>"
         f"<p>Adstock decays (fitted): {', '.join(f'{c} {d:.2f}' for c, d in mmm.decays_.items())}"
@@ -156,7 +164,12 @@ def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str,
     cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
             "roi_upper", "mroi", "mroi_lower", "mroi_upper"]
     roi_body = "{chart:roi}" + table_html(s[cols])
-    out.append(("ROI and marginal ROI (intervals: bootstrap)", roi_body))
+    kind = "posterior" if cfg.model == "bayes" else "bootstrap"
+    out.append((f"ROI and marginal ROI (intervals: {kind})", roi_body))
+    if mmm.diagnostics_:
+        out.append(("Convergence of the Bayesian model", _convergence(mmm.diagnostics_)))
+    if results.lift is not None:
+        out.append(("Lift tests: measured vs predicted", table_html(results.lift)))
     if results.truth is not None:
         t = results.truth
         verdict = _verdict(t)
@@ -177,6 +190,20 @@ def _sections(mmm: MarketingMixModel, results, budget, truth) -> list[tuple[str,
     )
     out.append(("Budget allocation", bud))
     return out
+
+
+def _convergence(diagnostics: dict) -> str:
+    """One paragraph per variant: inference method, worst R-hat and ESS, divergences, warnings."""
+    parts = []
+    for v, d in diagnostics.items():
+        if d.method == "nuts":
+            line = (f"{v}: NUTS, max R-hat {d.max_r_hat:.3f}, min effective sample size {d.min_ess:.0f}, "
+                    f"{d.divergences} divergent transitions.")
+        else:
+            line = f"{v}: Laplace approximation at the posterior mode (no R-hat or ESS: draws are independent)."
+        warn = "".join(f" <b>Warning:</b> {html.escape(w)}." for w in d.warnings)
+        parts.append(f"<p>{line}{warn}</p>")
+    return "".join(parts)
 
 
 def _verdict(t: pd.DataFrame) -> str:
