@@ -15,6 +15,7 @@ Run::
     python -m benchmarks.mmm_recovery --quick          # 4 markets, a few minutes
     python -m benchmarks.mmm_recovery                  # 20 markets
     python -m benchmarks.mmm_recovery --arms bayes/none,bayes/lift --markets 0-9
+    python -m benchmarks.mmm_recovery --merge mmm_recovery,mmm_recovery_b   # -> mmm_recovery_all.*
 
 Writes ``benchmarks/results/mmm_recovery[_quick].{json,md,png}``.
 """
@@ -235,6 +236,19 @@ def _plot(table: pd.DataFrame, rows: pd.DataFrame, path: str) -> None:
     plt.close(fig)
 
 
+def _merge(names: list[str], tag: str) -> None:
+    """One table over the rows of several runs (e.g. disjoint market ranges run side by side)."""
+    runs = [json.load(open(os.path.join(OUT, n + ".json"), encoding="utf-8")) for n in names]
+    frame = pd.concat([pd.DataFrame(r["rows"]) for r in runs], ignore_index=True)
+    table = summarize(frame)
+    name = f"mmm_recovery_{tag}"
+    meta = {"command": "; ".join(r["meta"]["command"] for r in runs), "runs": names,
+            "wall_s": [r["meta"]["wall_s"] for r in runs], "machine": runs[0]["meta"]["machine"],
+            "graph": runs[0]["meta"]["graph"]}
+    _save(name, frame, table, meta)
+    print(table.round(3).to_string())
+
+
 def _markdown(table: pd.DataFrame) -> str:
     head = ["arm", *map(str, table.columns)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -263,7 +277,10 @@ def main(argv=None) -> None:
     p.add_argument("--draws", type=int, default=500, help="posterior draws of the Bayesian model")
     p.add_argument("--no-holdout", dest="holdout", action="store_false", help="skip the holdout refits")
     p.add_argument("--tag", default="", help="suffix of the output files")
+    p.add_argument("--merge", default="", help="combine earlier runs' JSON (comma-separated names) and exit")
     args = p.parse_args(argv)
+    if args.merge:
+        return _merge(args.merge.split(","), args.tag or "all")
     if args.quick:
         args.count, args.bootstrap, args.draws, args.holdout = 4, 5, 200, False
     arms = [a for a in args.arms.split(",") if a]
@@ -289,18 +306,23 @@ def _write(name, frame, table, args, arms, chosen, wall):
     meta = {
         "command": "python -m benchmarks.mmm_recovery " + " ".join(
             f for f in (("--quick" if args.quick else ""), f"--arms {','.join(arms)}", f"--bootstrap {args.bootstrap}",
-                        f"--draws {args.draws}", "" if args.holdout else "--no-holdout") if f),
+                        f"--draws {args.draws}", "" if args.holdout else "--no-holdout",
+                        f"--markets {args.markets}" if args.markets else "", f"--tag {args.tag}" if args.tag else "") if f),
         "markets": chosen,
         "wall_s": wall,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other jobs: times are noisy)",
         "graph": "true graph given to every arm",
     }
+    _save(name, frame, table, meta)
+
+
+def _save(name, frame, table, meta):
     with open(os.path.join(OUT, name + ".json"), "w", encoding="utf-8") as f:
         json.dump({"meta": meta, "summary": table.reset_index().to_dict("records"),
                    "rows": frame.to_dict("records")}, f, indent=1, default=float)
     with open(os.path.join(OUT, name + ".md"), "w", encoding="utf-8") as f:
-        f.write(f"# Marketing mix recovery ({len(frame['market'].unique())} markets)\n\n")
-        f.write(f"`{meta['command']}`; wall {wall:.0f} s; {meta['machine']}; {meta['graph']}.\n\n")
+        f.write(f"# Marketing mix recovery ({frame['market'].nunique()} markets)\n\n")
+        f.write(f"`{meta['command']}`; wall {meta['wall_s']} s; {meta['machine']}; {meta['graph']}.\n\n")
         f.write(_markdown(table.round(3)) + "\n")
     _plot(table, frame, os.path.join(OUT, name + ".png"))
 
