@@ -9,11 +9,6 @@ import jax
 import numpy as np
 import pytest
 
-# Tolerances used across the suite, stated once per dtype.
-RTOL = {np.float64: 1e-10, np.float32: 1e-5}
-ATOL = {np.float64: 1e-12, np.float32: 1e-6}
-
-
 @pytest.fixture
 def x64():
     """Run the test body with 64-bit floats enabled."""

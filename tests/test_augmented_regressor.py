@@ -279,7 +279,7 @@ def test_equinox_regressor_inside(monkeypatch, rng):
     fresh = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
     fresh["y"] = fresh["a"] - 2 * fresh["b"]
     monkeypatch.setattr(ar, "_call_augment", _fake_augment(fresh, np.full(60, 1 / 60)))
-    mlp = MLPRegressor((16,), max_epochs=60, validation_fraction=0.0)
+    mlp = MLPRegressor((16,), max_iter=60, validation_fraction=0.0)
     reg = AugmentedRegressor(mlp, graph, "y", aug_coeff=0.5).fit(X, y)
     assert reg.estimator_.n_features_in_ == 3 and reg.n_augmented_ == 60
     assert reg.score(fresh[["a", "b", "c"]], fresh["y"]) > 0.9

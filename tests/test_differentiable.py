@@ -6,7 +6,6 @@ tuple, weighs it with kernels written out here, and merges tuples by value; the 
 """
 
 import dataclasses
-import doctest
 import itertools
 
 import equinox as eqx
@@ -17,7 +16,6 @@ import pandas as pd
 import pytest
 
 import causalda_jax as cda
-from causalda_jax import _differentiable
 from causalda_jax._differentiable import DifferentiableAugmentation, augmentation_log_weights
 
 DAG = {"directed": [["x", "y"], ["y", "z"], ["x", "z"]]}
@@ -248,8 +246,3 @@ def test_clear_errors(train, augmented):
         da.weights(0.0, jnp.zeros(2))
     with pytest.raises(ValueError, match="log_scale must be a scalar"):
         da.weights(jnp.zeros(2))
-
-
-def test_docstring_examples_run():
-    failures, _ = doctest.testmod(_differentiable, optionflags=doctest.ELLIPSIS)
-    assert failures == 0

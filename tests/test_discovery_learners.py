@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from causalda_jax.discovery._ci_tests import make_ci_test
-from causalda_jax.discovery._dagma import DagmaConfig, linear_fitter, mlp_fitter, trace_counts
+from causalda_jax.discovery._dagma import DagmaConfig, linear_fitter, mlp_fitter
+from tracing import count_traces
 from causalda_jax.discovery._pc import pc
 
 
@@ -74,12 +75,13 @@ def test_dagma_no_retrace_across_values():
     fit = linear_fitter(1500)
     off = jnp.ones((8, 8)) - jnp.eye(8)
     x, _ = linear_gaussian(8, 200, 0)
-    fit(_cov(x), off, off, DagmaConfig.make())
-    before = trace_counts()["linear"]
-    for seed, lam in [(1, 0.05), (2, 0.1)]:
-        x, _ = linear_gaussian(8, 200, seed)
-        fit(_cov(x), off * 0.5, off, DagmaConfig.make(lambda1=lam, lr=0.01 * seed, mu_init=0.5 + seed))
-    assert trace_counts()["linear"] == before
+    with count_traces() as first:
+        fit(_cov(x), off, off, DagmaConfig.make())
+    with count_traces() as later:
+        for seed, lam in [(1, 0.05), (2, 0.1)]:
+            x, _ = linear_gaussian(8, 200, seed)
+            fit(_cov(x), off * 0.5, off, DagmaConfig.make(lambda1=lam, lr=0.01 * seed, mu_init=0.5 + seed))
+    assert first["fit_linear"] <= 1 and later["fit_linear"] == 0
 
 
 def test_dagma_mlp_orients_nonlinear_pair():
@@ -90,13 +92,13 @@ def test_dagma_mlp_orients_nonlinear_pair():
     c = rng.normal(size=300)
     x = jnp.asarray(np.c_[a, b, c] - np.c_[a, b, c].mean(0), jnp.float32)
     off = 1 - jnp.eye(3)
-    before = trace_counts()["mlp"]
     fit = mlp_fitter(250, 8)
     import jax
 
-    s = np.asarray(fit(x, off, off, DagmaConfig.make(), jax.random.key(0)))
-    fit(x, off, off, DagmaConfig.make(lambda1=0.03), jax.random.key(1))
-    assert trace_counts()["mlp"] - before == 1
+    with count_traces() as traces:
+        s = np.asarray(fit(x, off, off, DagmaConfig.make(), jax.random.key(0)))
+        fit(x, off, off, DagmaConfig.make(lambda1=0.03), jax.random.key(1))
+    assert traces["fit_mlp"] == 1
     assert s[0, 1] > 0.3 and s[0, 1] > 2 * s[1, 0]
     assert s[0, 2] < 0.3 and s[2, 1] < 0.3
 

@@ -56,6 +56,9 @@ def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     assert run["augmentation"].startswith("sample")
     html = (out / "index.html").read_text()
     assert html.count("data:image/png;base64,") >= 8
+    # Next to the intervals, in the report and on the console: what they do and do not reflect.
+    assert "reflect refitting noise, not model error" in html
+    assert "not model error" in " ".join(result.output.split())
     import pandas as pd
 
     summary = pd.read_csv(out / "summary.csv")

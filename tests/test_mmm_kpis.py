@@ -5,14 +5,7 @@ import pandas as pd
 import pytest
 
 from causalda_jax.mmm import MarketingMixModel, ResponseModel, channel_kpis, simulate
-
-
-def _loop_adstock(x, decay):
-    out, carry = np.zeros_like(x), np.zeros(x.shape[1])
-    for t in range(len(x)):
-        carry = x[t] + decay * carry
-        out[t] = carry
-    return out
+from mmm_oracle import loop_adstock
 
 
 @pytest.fixture
@@ -21,7 +14,7 @@ def linear_system(rng):
     t = 30
     spend = rng.gamma(2.0, 3.0, size=(t, 2))
     decay = np.array([0.6, 0.2])
-    stock = _loop_adstock(spend, decay)
+    stock = loop_adstock(spend, decay)
     resid = rng.normal(size=t)
     m = 2.0 * stock[:, 0] + resid
     beta, gamma = np.array([1.5, 0.4]), 0.7
@@ -62,7 +55,7 @@ def test_model_with_true_graph_and_linear_fit_recovers_a_linear_truth(rng):
     dates = pd.date_range("2022-01-02", periods=t, freq="W-SUN")
     spend = rng.gamma(3.0, 2.0, size=(t, 3))
     decay = np.array([0.5, 0.3, 0.0])
-    stock = _loop_adstock(spend, decay)
+    stock = loop_adstock(spend, decay)
     beta = np.array([0.8, 1.5, 0.3])
     price = rng.normal(10, 0.5, t)
     y = 50 + stock @ beta - 2 * price + rng.normal(0, 0.01, t)

@@ -10,10 +10,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import check_get_params_invariance, check_set_params
 
 from causalda_jax.models import MLP, MLPClassifier, MLPRegressor, train
-from causalda_jax.models._training import TRACE_COUNTS
+from tracing import count_traces
 
 # A small shared configuration: a few compiled programs reused across tests keeps the file fast.
-SMALL = dict(hidden_sizes=(16,), max_epochs=60, validation_fraction=0.0)
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, validation_fraction=0.0)
 
 
 @pytest.fixture
@@ -25,13 +25,13 @@ def linear_data(rng):
 
 def test_sklearn_contract(linear_data):
     X, y = linear_data
-    reg = MLPRegressor((8, 4), "tanh", learning_rate=0.05, seed=3)
+    reg = MLPRegressor((8, 4), "tanh", learning_rate=0.05, random_state=3)
     params = reg.get_params()
-    assert params["hidden_sizes"] == (8, 4) and params["activation"] == "tanh" and params["seed"] == 3
+    assert params["hidden_layer_sizes"] == (8, 4) and params["activation"] == "tanh" and params["random_state"] == 3
     other = clone(reg)
     assert other is not reg and other.get_params() == params
-    reg.set_params(max_epochs=7)
-    assert reg.max_epochs == 7
+    reg.set_params(max_iter=7)
+    assert reg.max_iter == 7
     check_get_params_invariance("MLPRegressor", MLPRegressor())
     check_set_params("MLPClassifier", MLPClassifier())
     with pytest.raises(NotFittedError):
@@ -100,15 +100,15 @@ def test_weights_shift_the_minimiser_to_the_weighted_mean(kwargs):
 def test_deterministic_under_a_seed(linear_data):
     X, y = linear_data
     kw = {**SMALL, "batch_size": 16}
-    a = MLPRegressor(**kw, seed=1).fit(X, y).predict(X)
-    b = MLPRegressor(**kw, seed=1).fit(X, y).predict(X)
-    c = MLPRegressor(**kw, seed=2).fit(X, y).predict(X)
+    a = MLPRegressor(**kw, random_state=1).fit(X, y).predict(X)
+    b = MLPRegressor(**kw, random_state=1).fit(X, y).predict(X)
+    c = MLPRegressor(**kw, random_state=2).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
 
 # Few noisy rows and a wide network overfit quickly, so the validation loss turns up and training stops.
-EARLY = dict(hidden_sizes=(32, 32), learning_rate=0.03, max_epochs=300, validation_fraction=0.25, patience=5)
+EARLY = dict(hidden_layer_sizes=(32, 32), learning_rate=0.03, max_iter=300, validation_fraction=0.25, n_iter_no_change=5)
 
 
 def test_early_stopping_keeps_the_best_epoch(rng):
@@ -121,7 +121,7 @@ def test_early_stopping_keeps_the_best_epoch(rng):
     assert curve.shape == (reg.n_epochs_,)
     assert np.argmin(curve) + 1 == reg.best_epoch_
     # The returned parameters are those of the best epoch: recompute the validation loss by hand.
-    perm = np.random.default_rng(reg.seed).permutation(40)
+    perm = np.random.default_rng(reg.random_state).permutation(40)
     vi = np.sort(perm[:10])
     resid = (reg.predict(X[vi]) - y[vi]) / reg.y_scale_[0]
     np.testing.assert_allclose(np.mean(resid**2), curve.min(), rtol=1e-4)
@@ -132,12 +132,13 @@ def test_fits_do_not_retrace(rng):
     # configuration, whatever the seed, learning rate, weight decay or data values.
     X = rng.normal(size=(40, 2))
     y = X[:, 0] + rng.normal(size=40)
-    MLPRegressor(**EARLY).fit(X, y)
-    before = TRACE_COUNTS["train"]
-    fitted = MLPRegressor(**{**EARLY, "learning_rate": 0.1, "weight_decay": 0.01, "seed": 7})
-    fitted.fit(X + 1, y * 2, sample_weight=np.arange(1, 41))
-    MLPRegressor(**{**EARLY, "seed": 8}).fit(-X, y)
-    assert TRACE_COUNTS["train"] == before
+    with count_traces() as first:
+        MLPRegressor(**EARLY).fit(X, y)
+    with count_traces() as later:
+        fitted = MLPRegressor(**{**EARLY, "learning_rate": 0.1, "weight_decay": 0.01, "random_state": 7})
+        fitted.fit(X + 1, y * 2, sample_weight=np.arange(1, 41))
+        MLPRegressor(**{**EARLY, "random_state": 8}).fit(-X, y)
+    assert first["_fit"] <= 1 and later["_fit"] == 0
     assert fitted.n_epochs_ > 1  # several epochs ran inside the one compiled program
 
 

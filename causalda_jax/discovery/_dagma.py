@@ -13,6 +13,7 @@ forbidden ones).
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -20,14 +21,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, Float
 
-__all__ = ["DagmaConfig", "fit_linear", "fit_mlp", "trace_counts"]
-
-_TRACES = {"linear": 0, "mlp": 0}
-
-
-def trace_counts() -> dict[str, int]:
-    """How many times each learner has been traced (for no-retrace tests)."""
-    return dict(_TRACES)
+__all__ = ["DagmaConfig", "fit_linear", "fit_mlp"]
 
 
 class DagmaConfig(NamedTuple):
@@ -127,7 +121,6 @@ def fit_linear(
         >>> bool(abs(w[0, 1]) > 1.0)
         True
     """
-    _TRACES["linear"] += 1
     d = cov.shape[0]
     eye = jnp.eye(d, dtype=jnp.float32)
     cov = cov.astype(jnp.float32)
@@ -179,7 +172,6 @@ def fit_mlp(
         >>> a_hat.shape, bool(a_hat[0, 0] == 0 and a_hat[1, 1] == 0)
         ((2, 2), True)
     """
-    _TRACES["mlp"] += 1
     n, d = x.shape
     x = x.astype(jnp.float32)
     allowed = allowed.astype(jnp.float32)
@@ -216,7 +208,7 @@ def fit_mlp(
 def linear_fitter(n_steps: int, batched: bool = False):
     """A jitted :func:`fit_linear` (vmapped over a leading batch axis of ``cov``, ``allowed``
     and ``penalty`` when ``batched``)."""
-    fn = lambda cov, allowed, penalty, config: fit_linear(cov, allowed, penalty, config, n_steps=n_steps)  # noqa: E731
+    fn = functools.partial(fit_linear, n_steps=n_steps)
     if batched:
         fn = jax.vmap(fn, in_axes=(0, 0, 0, None))
     return _cached_jit(("linear", n_steps, batched), fn)
@@ -224,9 +216,7 @@ def linear_fitter(n_steps: int, batched: bool = False):
 
 def mlp_fitter(n_steps: int, hidden: int, batched: bool = False):
     """A jitted :func:`fit_mlp` (vmapped over ``x``, ``allowed``, ``penalty`` and ``key`` when ``batched``)."""
-    fn = lambda x, allowed, penalty, config, key: fit_mlp(  # noqa: E731
-        x, allowed, penalty, config, key, hidden=hidden, n_steps=n_steps
-    )
+    fn = functools.partial(fit_mlp, hidden=hidden, n_steps=n_steps)
     if batched:
         fn = jax.vmap(fn, in_axes=(0, 0, 0, None, 0))
     return _cached_jit(("mlp", n_steps, hidden, batched), fn)

@@ -11,12 +11,16 @@ from ._budget import fit_hill_curve as fit_hill_curve
 from ._budget import project_to_budget as project_to_budget
 from ._config import MMMConfig as MMMConfig
 from ._config import load_config as load_config
+from ._coverage import coverage_summary as coverage_summary
+from ._coverage import interval_coverage as interval_coverage
 from ._data import feature_table as feature_table
 from ._data import validate_weekly as validate_weekly
 from ._kpis import MMMResults as MMMResults
 from ._kpis import ResponseModel as ResponseModel
 from ._kpis import channel_kpis as channel_kpis
 from ._kpis import compare_with_truth as compare_with_truth
+from ._intervals import Estimate as Estimate
+from ._intervals import ensemble_estimate as ensemble_estimate
 from ._knowledge import default_knowledge as default_knowledge
 from ._lift import LiftTest as LiftTest
 from ._knowledge import expert_graph as expert_graph
@@ -36,6 +40,7 @@ __all__ = [
     "BayesianResponse",
     "BudgetResult",
     "LiftTest",
+    "Estimate",
     "MMMConfig",
     "MMMResults",
     "MarketingMixModel",
@@ -46,14 +51,17 @@ __all__ = [
     "bayes_model",
     "channel_kpis",
     "compare_with_truth",
+    "coverage_summary",
     "default_knowledge",
     "delayed_adstock",
+    "ensemble_estimate",
     "expert_graph",
     "feature_table",
     "fit_geometric_decay",
     "fit_hill_curve",
     "geometric_adstock",
     "hill",
+    "interval_coverage",
     "load_config",
     "logistic_saturation",
     "make_regressor",

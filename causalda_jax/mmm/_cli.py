@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["demo_command", "mmm_command"]
+__all__ = ["demo_command", "mmm_command", "summary_tables"]
 
 
 def _progress(console):
@@ -21,17 +21,66 @@ def _progress(console):
     return say
 
 
-def _finish(console, result: dict) -> None:
+_VARIANT_TITLES = {"augmented": "fitted on observed + augmented rows", "observed": "fitted on the observed rows only"}
+
+
+def summary_tables(summary, *, refits: int, interval: float = 0.9, method: str = "percentile"):
+    """The ROI summary as one rich Table per variant (channel names in full), and a legend.
+
+    Example:
+        >>> import pandas as pd
+        >>> row = {"variant": "observed", "channel": "connected_tv_streaming", "spend_share": 0.5,
+        ...        "effect_share": 0.4, "roi": 1.2, "roi_lower": 1.0, "roi_upper": 1.5, "roi_aug_sd": float("nan"),
+        ...        "mroi": 0.8}
+        >>> tables, legend = summary_tables(pd.DataFrame([row]), refits=20)
+        >>> len(tables), tables[0].columns[0].header
+        (1, 'channel')
+    """
+    from rich import box
     from rich.table import Table
 
+    def num(v) -> str:
+        return "-" if v != v else f"{v:.3g}"  # NaN prints as a dash
+
+    if not refits:
+        point = "point: the full fit; no refits, no intervals"
+    elif method == "basic":
+        point = f"point: median of {refits} refits reflected about the full fit"
+    else:
+        point = f"point: median of {refits} refits"
+    tables = []
+    for variant, part in summary.groupby("variant", sort=False):
+        title = f"ROI, {variant} ({_VARIANT_TITLES.get(variant, variant)})"
+        table = Table(title=title, caption=point, box=box.SIMPLE_HEAD)
+        # Numbers never wrap; the channel column takes the remaining width and wraps a long
+        # name onto more lines (fold) rather than truncating it.
+        table.add_column("channel", overflow="fold", ratio=1, min_width=8)
+        for col in ("spend\nshare", "effect\nshare", "ROI", f"{interval:.0%}\ninterval", "aug\nsd", "mROI"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for _, r in part.iterrows():
+            table.add_row(str(r["channel"]), f"{r['spend_share']:.2f}", f"{r['effect_share']:.2f}", num(r["roi"]),
+                          f"[{num(r['roi_lower'])}, {num(r['roi_upper'])}]", num(r["roi_aug_sd"]), num(r["mroi"]))
+        tables.append(table)
+    legend = [
+        "mROI = marginal ROI (extra target per extra unit of spend); aug sd = standard deviation of the ROI over "
+        "augmentation draws with the data and weights fixed (- : no augmentation)."
+    ]
+    if refits:
+        legend.append(
+            "The intervals reflect refitting noise (reweighted weeks, new augmentation draws), not model error: "
+            "on simulated markets they cover the true ROI less often than their nominal level (docs/intervals.md)."
+        )
+    return tables, legend
+
+
+def _finish(console, result: dict) -> None:
     res = result["results"]
-    table = Table(title="ROI on the observed weeks (interval: bootstrap)")
-    for col in ("variant", "channel", "spend share", "effect share", "ROI", "interval", "marginal ROI"):
-        table.add_column(col)
-    for _, r in res.summary.iterrows():
-        table.add_row(r["variant"], r["channel"], f"{r['spend_share']:.2f}", f"{r['effect_share']:.2f}",
-                      f"{r['roi']:.3g}", f"[{r['roi_lower']:.3g}, {r['roi_upper']:.3g}]", f"{r['mroi']:.3g}")
-    console.print(table)
+    cfg = result["model"].config
+    tables, legend = summary_tables(res.summary, refits=cfg.bootstrap, interval=cfg.interval, method=cfg.interval_method)
+    for table in tables:
+        console.print(table)
+    for line in legend:
+        console.print(f"[dim]{line}[/dim]")
     if res.truth is not None:
         console.print("error against the ground truth (mean over channels):")
         for v, e in result["truth_errors"].items():

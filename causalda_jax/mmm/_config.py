@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Union
 
 import numpy as np
+from ._intervals import INTERVAL_METHODS
 
 __all__ = ["MMMConfig", "load_config"]
 
@@ -63,8 +64,14 @@ class MMMConfig:
         lift_tests: experiments, rows of ``channel, start, end, lift, sd`` (incremental target
             summed over the window, mediated effects included). They enter the Bayesian
             model's likelihood; for the other models they are a check (``lift_check``).
-        bootstrap: refits for the intervals (0 disables them).
-        interval: central coverage of the bootstrap (or credible) intervals.
+        bootstrap: refits for the points and intervals (0: points from the full fit, no
+            intervals). Each refit has Bayesian-bootstrap weights on the weeks and a new
+            augmentation draw.
+        interval: central coverage of the intervals (bootstrap or posterior).
+        interval_method: ``"percentile"`` (point: median of the refits; interval: their
+            percentiles) or ``"basic"`` (the same of the refits reflected about the full fit).
+        augmentation_draws: extra fits of the augmented variant that change only the
+            augmentation draw, for ``roi_aug_sd`` (0 disables them).
         budget_total: total budget over the observed weeks; ``None`` keeps the current total.
         budget_bounds: ``(low, high)`` multipliers of each channel's current spend, or a
             mapping ``{channel: [low, high]}``.
@@ -109,6 +116,8 @@ class MMMConfig:
     lift_tests: tuple = ()
     bootstrap: int = 20
     interval: float = 0.9
+    interval_method: str = "percentile"
+    augmentation_draws: int = 5
     budget_total: float | None = None
     budget_bounds: Any = (0.5, 1.5)
     budget_method: str = "surrogate"
@@ -141,6 +150,9 @@ class MMMConfig:
             raise ValueError(f"augmentation_ratio must be positive; got {self.augmentation_ratio}")
         if int(self.bootstrap) < 0 or int(self.bootstrap) != self.bootstrap:
             raise ValueError(f"bootstrap must be a non-negative integer; got {self.bootstrap}")
+        _choice("interval_method", self.interval_method, INTERVAL_METHODS)
+        if int(self.augmentation_draws) < 0 or int(self.augmentation_draws) != self.augmentation_draws:
+            raise ValueError(f"augmentation_draws must be a non-negative integer; got {self.augmentation_draws}")
         if not 0 < self.interval < 1:
             raise ValueError(f"interval must be in (0, 1); got {self.interval}")
         if self.response_max <= 1:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._data import adstock_matrix
+from ._intervals import ensemble_estimate
 
 __all__ = ["ResponseModel", "MMMResults", "channel_kpis", "summarize", "compare_with_truth"]
 
@@ -130,9 +131,10 @@ class MMMResults:
 
     Attributes:
         contributions: ``date, variant, channel, contribution, lower, upper`` (weekly).
-        summary: ``variant, channel, spend, spend_share, contribution, effect_share, roi,
-            roi_lower, roi_upper, mroi, mroi_lower, mroi_upper``.
-        response: ``variant, channel, multiplier, spend, contribution, current``.
+        summary: ``variant, channel, spend, spend_share, contribution, contribution_lower,
+            contribution_upper, effect_share, roi, roi_lower, roi_upper, roi_aug_sd, mroi,
+            mroi_lower, mroi_upper``.
+        response: ``variant, channel, multiplier, spend, contribution, lower, upper, current``.
         fit: ``date, variant, actual, predicted, baseline`` (baseline: all channels off).
         truth: error against the ground truth when it is known, else ``None``.
         diagnostics: Bayesian model only: ``variant, parameter, mean, sd, r_hat, ess``.
@@ -170,27 +172,54 @@ def summarize(
     interval: float = 0.9,
     response_max: float = 2.0,
     points: int = 21,
+    method: str = "percentile",
+    draws: Mapping[str, Sequence[ResponseModel]] | None = None,
 ) -> MMMResults:
-    """KPIs of every variant on the observed weeks, with percentile bootstrap intervals."""
+    """KPIs of every variant on the observed weeks: point and interval from the refits.
+
+    Every KPI (weekly and total contribution, ROI, marginal ROI, response curve) is computed
+    on each refit of ``boots[variant]``; its point is the median of that ensemble and its
+    interval the ensemble's central ``interval`` percentiles (``method="percentile"``), or the
+    same summaries of the ensemble reflected about the full fit (``"basic"``), see
+    :func:`ensemble_estimate`. So every point lies inside its interval. Without refits the
+    points are the full fit's and the intervals NaN. The ``fit`` table (predicted, baseline)
+    is the full fit's.
+
+    ``roi_aug_sd`` is the standard deviation of the ROI over ``draws[variant]``: fits on the
+    same observed weeks with the same weights and model seed, each with a different
+    augmentation draw (NaN with fewer than two draws).
+
+    Example:
+        >>> feats = pd.DataFrame({"tv": [1.0, 2.0], "y": [0.0, 0.0]})
+        >>> def model(beta):
+        ...     return ResponseModel(feats, ("tv",), np.zeros(1), "y", ("tv",), {}, {"y": lambda X: beta * X[:, 0]})
+        >>> res = summarize({"observed": model(3.0)}, {"observed": [model(b) for b in (2.0, 2.5, 4.0)]},
+        ...                 np.array([[1.0], [2.0]]), pd.Series(pd.date_range("2024-01-07", periods=2, freq="W")),
+        ...                 np.zeros(2))
+        >>> res.summary[["roi", "roi_lower", "roi_upper"]].round(2).values.tolist()
+        [[2.5, 2.05, 3.85]]
+    """
     spend = np.asarray(spend, np.float64)
     mult = np.linspace(0.0, response_max, points)
-    lo_q, hi_q = 50 * (1 - interval), 50 * (1 + interval)
+    draws = draws or {}
     contrib_rows, summary_rows, resp_rows, fit_rows = [], [], [], []
     totals = spend.sum(axis=0)
     for name, model in variants.items():
         channels = model.channels
         k = channel_kpis(model, spend, mult)
+        k["total"] = k["contribution"].sum(axis=0)
         reps = [channel_kpis(b, spend, mult) for b in boots.get(name, ())]
+        for r in reps:
+            r["total"] = r["contribution"].sum(axis=0)
 
-        def band(key, k=k, reps=reps):
-            if not reps:
-                return np.full_like(k[key], np.nan), np.full_like(k[key], np.nan)
-            stack = np.stack([r[key] for r in reps])
-            return np.nanpercentile(stack, lo_q, axis=0), np.nanpercentile(stack, hi_q, axis=0)
+        def estimate(key, k=k, reps=reps):
+            stack = np.stack([r[key] for r in reps]) if reps else None
+            return ensemble_estimate(k[key], stack, interval=interval, method=method)
 
-        c_lo, c_hi = band("contribution")
-        r_lo, r_hi = band("roi")
-        m_lo, m_hi = band("mroi")
+        contrib, total, roi, mroi, curve = map(estimate, ("contribution", "total", "roi", "mroi", "curve"))
+        draw_roi = np.array([channel_kpis(d, spend, mult)["roi"] for d in draws.get(name, ())]).reshape(-1, len(channels))
+        roi_aug_sd = draw_roi.std(axis=0, ddof=1) if len(draw_roi) > 1 else np.full(len(channels), np.nan)
+        positive = np.clip(total.point, 0, None)
         for j, ch in enumerate(channels):
             contrib_rows.append(
                 pd.DataFrame(
@@ -198,29 +227,29 @@ def summarize(
                         "date": dates.to_numpy(),
                         "variant": name,
                         "channel": ch,
-                        "contribution": k["contribution"][:, j],
-                        "lower": c_lo[:, j],
-                        "upper": c_hi[:, j],
+                        "contribution": contrib.point[:, j],
+                        "lower": contrib.lower[:, j],
+                        "upper": contrib.upper[:, j],
                     }
                 )
             )
-        total_contrib = k["contribution"].sum(axis=0)
-        positive = np.clip(total_contrib, 0, None)
-        for j, ch in enumerate(channels):
             summary_rows.append(
                 {
                     "variant": name,
                     "channel": ch,
                     "spend": totals[j],
                     "spend_share": totals[j] / totals.sum(),
-                    "contribution": total_contrib[j],
+                    "contribution": total.point[j],
+                    "contribution_lower": total.lower[j],
+                    "contribution_upper": total.upper[j],
                     "effect_share": positive[j] / positive.sum() if positive.sum() > 0 else np.nan,
-                    "roi": k["roi"][j],
-                    "roi_lower": r_lo[j],
-                    "roi_upper": r_hi[j],
-                    "mroi": k["mroi"][j],
-                    "mroi_lower": m_lo[j],
-                    "mroi_upper": m_hi[j],
+                    "roi": roi.point[j],
+                    "roi_lower": roi.lower[j],
+                    "roi_upper": roi.upper[j],
+                    "roi_aug_sd": roi_aug_sd[j],
+                    "mroi": mroi.point[j],
+                    "mroi_lower": mroi.lower[j],
+                    "mroi_upper": mroi.upper[j],
                 }
             )
             resp_rows.append(
@@ -230,7 +259,9 @@ def summarize(
                         "channel": ch,
                         "multiplier": mult,
                         "spend": mult * totals[j],
-                        "contribution": k["curve"][j],
+                        "contribution": curve.point[j],
+                        "lower": curve.lower[j],
+                        "upper": curve.upper[j],
                         "current": np.isclose(mult, 1.0),
                     }
                 )

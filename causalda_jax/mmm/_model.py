@@ -65,7 +65,7 @@ def make_regressor(kind: str, *, seed: int = 0, params: Mapping | None = None, m
     if kind == "mlp":
         from ..models import MLPRegressor
 
-        return MLPRegressor(**{"hidden_sizes": (32, 32), "max_epochs": 300, "seed": seed, **params})
+        return MLPRegressor(**{"hidden_layer_sizes": (32, 32), "max_iter": 300, "random_state": seed, **params})
     raise ValueError(f"unknown model kind {kind!r}; choose 'xgboost', 'mlp' or 'linear'")
 
 
@@ -104,11 +104,13 @@ class Variants(NamedTuple):
         models: ``{variant: model}``, the point estimate.
         ensembles: ``{variant: [model, ...]}``: bootstrap refits or posterior draws.
         diagnostics: ``{variant: Diagnostics}`` (Bayesian model only).
+        draws: ``{"augmented": [model, ...]}``: fits that change only the augmentation draw.
     """
 
     models: dict
     ensembles: dict
     diagnostics: dict
+    draws: dict
 
 
 class MarketingMixModel:
@@ -119,10 +121,12 @@ class MarketingMixModel:
     expert knowledge), augments the feature table (``"sample"``: ancestral sampling by
     default; ``"augment"``: the weighted full enumeration), and fits the target model and
     one model per mediator twice: on observed + augmented rows (variant ``"augmented"``)
-    and on the observed rows only (variant ``"observed"``). Intervals come from
-    ``bootstrap`` refits on reweighted weeks (tree, MLP and linear models) or from the
-    posterior (``model="bayes"``, see :func:`~causalda_jax.mmm.bayes_model`). KPIs are
-    computed on the observed weeks only.
+    and on the observed rows only (variant ``"observed"``). Intervals come from ``bootstrap``
+    refits of each with Bayesian-bootstrap weights on the weeks and a new augmentation draw,
+    plus ``augmentation_draws`` refits of the augmented variant that change the draw only
+    (tree, MLP and linear models), or from the posterior (``model="bayes"``, see
+    :func:`~causalda_jax.mmm.bayes_model`). KPIs are computed on the observed weeks only
+    (see :func:`summarize`).
 
     The target model reads every model variable that is not a descendant of the target; a
     mediator model reads the mediator's parents in the graph, so a channel's effect
@@ -176,7 +180,7 @@ class MarketingMixModel:
             self.decays_ = dict(zip(cfg.channels, map(float, fitted.models[_main(fitted.models)].decays)))
         else:
             fitted = self._fit_refits(augmented, say)
-        self.models_, self.boot_, self.diagnostics_ = fitted
+        self.models_, self.boot_, self.diagnostics_, self.draws_ = fitted
         return self
 
     def _fit_refits(self, augmented: Augmentation | None, say: Progress) -> Variants:
@@ -184,7 +188,7 @@ class MarketingMixModel:
         observed = Augmentation(self.features_, np.ones(len(self.features_)), "none")
         tables = {"observed": observed} if augmented is None else {"augmented": augmented, "observed": observed}
         models = {v: self._fit_system(a.table, a.weights, self.config.seed) for v, a in tables.items()}
-        return Variants(models, self._bootstrap_refits(list(tables), say), {})
+        return Variants(models, self._bootstrap_refits(list(tables), say), {}, self._augmentation_draws(models, say))
 
     def _bootstrap_refits(self, variants: list, say: Progress) -> dict:
         """``bootstrap`` refits of each variant with Dirichlet weights on the observed weeks.
@@ -213,6 +217,18 @@ class MarketingMixModel:
             if (b + 1) % 5 == 0 or b + 1 == cfg.bootstrap:
                 say(f"bootstrap refits {b + 1}/{cfg.bootstrap}")
         return boots
+
+    def _augmentation_draws(self, models: dict, say: Progress) -> dict:
+        """The augmentation draw alone: unit weights and the full fit's model seed, new draws."""
+        cfg = self.config
+        if "augmented" not in models or cfg.augmentation_draws <= 0:
+            return {}
+        fits = [models["augmented"]]
+        for a in range(cfg.augmentation_draws):
+            table, weights, _ = augment_rows(self.features_, self.graph_, cfg, cfg.seed + 2000 + a)
+            fits.append(self._fit_system(table, weights, cfg.seed))
+        say(f"augmentation draws {cfg.augmentation_draws}")
+        return {"augmented": fits}
 
     def _fit_system(self, table: pd.DataFrame, weights: np.ndarray, seed: int) -> ResponseModel:
         cfg = self.config
@@ -256,7 +272,7 @@ class MarketingMixModel:
             for problem in diag.warnings:
                 warnings.warn(f"Bayesian model, variant {v}: {problem}", stacklevel=2)
             models[v], draws[v], diagnostics[v] = model, model.draw_models(), diag
-        return Variants(models, draws, diagnostics)
+        return Variants(models, draws, diagnostics, {})
 
     # ------------------------------------------------------------------ results
     @property
@@ -264,7 +280,7 @@ class MarketingMixModel:
         return _main(self.models_)
 
     def kpis(self, truth=None) -> MMMResults:
-        """KPIs of every variant on the observed weeks, with bootstrap intervals.
+        """KPIs of every variant on the observed weeks: points and intervals from the refits.
 
         Args:
             truth: a :class:`~causalda_jax.mmm.SimulatedMMM` (or anything with
@@ -279,6 +295,8 @@ class MarketingMixModel:
             self.weekly_[cfg.target].to_numpy(np.float64),
             interval=cfg.interval,
             response_max=cfg.response_max,
+            method=cfg.interval_method,
+            draws=self.draws_,
         )
         if truth is not None:
             res.truth = compare_with_truth(res, truth.contributions, truth.roi)

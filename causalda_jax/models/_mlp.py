@@ -110,45 +110,45 @@ class _BaseMLP(BaseEstimator):
 
     def __init__(
         self,
-        hidden_sizes: Sequence[int] = (64, 64),
+        hidden_layer_sizes: Sequence[int] = (64, 64),
         activation: str = "relu",
         *,
         learning_rate: float = 1e-2,
         weight_decay: float = 0.0,
-        max_epochs: int = 300,
+        max_iter: int = 300,
         batch_size: int | None = None,
         minibatch: str = "weighted",
         validation_fraction: float = 0.1,
-        patience: int = 20,
+        n_iter_no_change: int = 20,
         standardize: bool = True,
-        seed: int = 0,
+        random_state: int = 0,
     ):
-        self.hidden_sizes = hidden_sizes
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.minibatch = minibatch
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
         self.standardize = standardize
-        self.seed = seed
+        self.random_state = random_state
 
     def _check_params(self) -> None:
-        hidden = tuple(self.hidden_sizes)
+        hidden = tuple(self.hidden_layer_sizes)
         if not all(isinstance(h, (int, np.integer)) and h > 0 for h in hidden):
-            raise ValueError(f"hidden_sizes must be positive integers; got {self.hidden_sizes!r}")
+            raise ValueError(f"hidden_layer_sizes must be positive integers; got {self.hidden_layer_sizes!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}")
         if self.minibatch not in MINIBATCH:
             raise ValueError(f"unknown minibatch {self.minibatch!r}; choose one of {MINIBATCH}")
         if self.batch_size is not None and not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size > 0):
             raise ValueError(f"batch_size must be None (full batch) or a positive integer; got {self.batch_size!r}")
-        if not (isinstance(self.max_epochs, (int, np.integer)) and self.max_epochs > 0):
-            raise ValueError(f"max_epochs must be a positive integer; got {self.max_epochs!r}")
-        if not (isinstance(self.patience, (int, np.integer)) and self.patience > 0):
-            raise ValueError(f"patience must be a positive integer; got {self.patience!r}")
+        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter > 0):
+            raise ValueError(f"max_iter must be a positive integer; got {self.max_iter!r}")
+        if not (isinstance(self.n_iter_no_change, (int, np.integer)) and self.n_iter_no_change > 0):
+            raise ValueError(f"n_iter_no_change must be a positive integer; got {self.n_iter_no_change!r}")
         if not (0.0 <= float(self.validation_fraction) < 1.0):
             raise ValueError(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}")
         if not float(self.learning_rate) > 0:
@@ -169,18 +169,18 @@ class _BaseMLP(BaseEstimator):
         val = (None, None, None)
         if n_val:
             # A numpy Generator seeded explicitly: the split is host work and needs no compiled kernel.
-            perm = np.random.default_rng(self.seed).permutation(n)
+            perm = np.random.default_rng(self.random_state).permutation(n)
             vi, ti = np.sort(perm[:n_val]), np.sort(perm[n_val:])
             for part, idx in (("validation", vi), ("training", ti)):
                 if not np.any(w32[idx] > 0):
                     raise ValueError(
-                        f"the {part} split has zero total weight; change validation_fraction or seed, or set "
+                        f"the {part} split has zero total weight; change validation_fraction or random_state, or set "
                         "validation_fraction=0"
                     )
             val = (Xs[vi], ys[vi], w32[vi])
             Xs, ys, w32 = Xs[ti], ys[ti], w32[ti]
-        hidden = tuple(int(h) for h in self.hidden_sizes)
-        init_key, train_key = jax.random.split(jax.random.key(self.seed))
+        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        init_key, train_key = jax.random.split(jax.random.key(self.random_state))
         res = train(
             _init_mlp(int(Xs.shape[1]), int(out_size), hidden, self.activation, init_key),
             Xs,
@@ -191,10 +191,10 @@ class _BaseMLP(BaseEstimator):
             loss=loss,
             learning_rate=float(self.learning_rate),
             weight_decay=float(self.weight_decay),
-            max_epochs=int(self.max_epochs),
+            max_epochs=int(self.max_iter),
             batch_size=None if self.batch_size is None else int(self.batch_size),
             minibatch=self.minibatch,
-            patience=int(self.patience),
+            patience=int(self.n_iter_no_change),
             **kw,
         )
         self.model_ = res.model
@@ -245,18 +245,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Equinox MLP regressor trained with AdamW on a weighted loss.
 
     Args:
-        hidden_sizes: hidden layer widths.
+        hidden_layer_sizes: hidden layer widths.
         activation: ``"relu"``, ``"tanh"``, ``"gelu"``, ``"silu"``, ``"elu"`` or ``"sigmoid"``.
         loss: ``"mse"``, ``"mae"`` or ``"huber"`` (with ``huber_delta`` in standardised units).
         learning_rate: AdamW step size.
         weight_decay: AdamW decoupled weight decay.
-        max_epochs: most epochs to run.
+        max_iter: most epochs to run.
         batch_size: ``None`` for full-batch steps, else rows per minibatch.
         minibatch: ``"weighted"`` (rows drawn with probability proportional to weight) or ``"shuffle"``.
         validation_fraction: rows held out (at random) for early stopping; 0 disables it.
-        patience: epochs without validation improvement before stopping.
+        n_iter_no_change: epochs without validation improvement before stopping.
         standardize: standardise inputs and targets with weighted means and deviations.
-        seed: seed for initialisation, the validation split and minibatches. Same seed, same model.
+        random_state: integer seed for initialisation, the validation split and minibatches (same seed, same model).
 
     Fitted attributes: ``model_`` (the Equinox module, on standardised data), ``n_features_in_``,
     ``x_mean_``/``x_scale_``/``y_mean_``/``y_scale_``, ``n_epochs_``, ``best_epoch_``, ``loss_curve_``,
@@ -265,40 +265,40 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Example:
         >>> import numpy as np
         >>> X = np.linspace(-1, 1, 64)[:, None]
-        >>> reg = MLPRegressor((16,), max_epochs=200, validation_fraction=0.0).fit(X, 3 * X[:, 0])
+        >>> reg = MLPRegressor((16,), max_iter=200, validation_fraction=0.0).fit(X, 3 * X[:, 0])
         >>> reg.score(X, 3 * X[:, 0]) > 0.99
         True
     """
 
     def __init__(
         self,
-        hidden_sizes: Sequence[int] = (64, 64),
+        hidden_layer_sizes: Sequence[int] = (64, 64),
         activation: str = "relu",
         *,
         loss: str = "mse",
         huber_delta: float = 1.0,
         learning_rate: float = 1e-2,
         weight_decay: float = 0.0,
-        max_epochs: int = 300,
+        max_iter: int = 300,
         batch_size: int | None = None,
         minibatch: str = "weighted",
         validation_fraction: float = 0.1,
-        patience: int = 20,
+        n_iter_no_change: int = 20,
         standardize: bool = True,
-        seed: int = 0,
+        random_state: int = 0,
     ):
         super().__init__(
-            hidden_sizes,
+            hidden_layer_sizes,
             activation,
             learning_rate=learning_rate,
             weight_decay=weight_decay,
-            max_epochs=max_epochs,
+            max_iter=max_iter,
             batch_size=batch_size,
             minibatch=minibatch,
             validation_fraction=validation_fraction,
-            patience=patience,
+            n_iter_no_change=n_iter_no_change,
             standardize=standardize,
-            seed=seed,
+            random_state=random_state,
         )
         self.loss = loss
         self.huber_delta = huber_delta
@@ -349,7 +349,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         >>> import numpy as np
         >>> X = np.r_[np.full((20, 1), -1.0), np.full((20, 1), 1.0)]
         >>> y = np.r_[["a"] * 20, ["b"] * 20]
-        >>> clf = MLPClassifier((8,), max_epochs=100, validation_fraction=0.0).fit(X, y)
+        >>> clf = MLPClassifier((8,), max_iter=100, validation_fraction=0.0).fit(X, y)
         >>> clf.predict([[-1.0], [1.0]]).tolist()
         ['a', 'b']
     """

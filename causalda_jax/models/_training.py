@@ -9,7 +9,6 @@ data-dependent number of steps under static shapes).
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import NamedTuple
 
 import equinox as eqx
@@ -19,16 +18,12 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from .._losses import absolute_error, huber_error, softmax_cross_entropy, squared_error, weighted_loss
+from ..losses import per_example_error, weighted_loss
 
 __all__ = ["LOSSES", "TrainResult", "train"]
 
 LOSSES = ("mse", "mae", "huber", "cross_entropy")
 MINIBATCH = ("weighted", "shuffle")
-
-# Counts how often the training program is traced (incremented only while tracing). Tests use it
-# to check that neither epochs nor repeated fits with unchanged shapes recompile.
-TRACE_COUNTS: Counter = Counter()
 
 
 class TrainResult(NamedTuple):
@@ -47,19 +42,6 @@ class TrainResult(NamedTuple):
     best_epoch: Int[Array, ""]
     train_loss: Float[Array, " max_epochs"]
     val_loss: Float[Array, " max_epochs"]
-
-
-def _per_example(loss: str, pred: Array, target: Array, delta: Array) -> Array:
-    n = pred.shape[0]
-    if loss == "cross_entropy":
-        return softmax_cross_entropy(pred, target)
-    if loss == "mse":
-        err = squared_error(pred, target)
-    elif loss == "mae":
-        err = absolute_error(pred, target)
-    else:
-        err = huber_error(pred, target, delta)
-    return err.reshape(n, -1).mean(axis=1)
 
 
 def train(
@@ -146,7 +128,6 @@ def train(
 
 @eqx.filter_jit
 def _fit(model, data, val, key, hyper, *, loss, max_epochs, batch, steps, full_batch, minibatch, patience, has_val):
-    TRACE_COUNTS["train"] += 1
     X, y, w = data
     X_val, y_val, w_val = val
     n = X.shape[0]
@@ -156,7 +137,7 @@ def _fit(model, data, val, key, hyper, *, loss, max_epochs, batch, steps, full_b
 
     def risk(p, xb, yb, wb, norm):
         pred = jax.vmap(eqx.combine(p, static))(xb)
-        per = _per_example(loss, pred, yb, hyper["delta"])
+        per = per_example_error(loss, pred, yb, hyper["delta"])
         # norm=None: exact weighted mean; otherwise a fixed normaliser (unbiased minibatch estimate).
         return weighted_loss(per, wb) if norm is None else jnp.sum(wb * per) / norm
 
@@ -188,7 +169,7 @@ def _fit(model, data, val, key, hyper, *, loss, max_epochs, batch, steps, full_b
 
     def val_loss(p):
         pred = jax.vmap(eqx.combine(p, static))(X_val)
-        return weighted_loss(_per_example(loss, pred, y_val, hyper["delta"]), w_val)
+        return weighted_loss(per_example_error(loss, pred, y_val, hyper["delta"]), w_val)
 
     nan = jnp.full((max_epochs,), jnp.nan, jnp.float32)
     init = {

@@ -8,15 +8,12 @@ kernel bandwidth).
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
+import optax
 from jaxtyping import Array, ArrayLike, Float, Int
 
 __all__ = [
-    "absolute_error",
-    "huber_error",
-    "softmax_cross_entropy",
-    "squared_error",
+    "per_example_error",
     "weighted_cross_entropy",
     "weighted_huber",
     "weighted_loss",
@@ -59,61 +56,33 @@ def weighted_loss(losses: Float[ArrayLike, " n"], weights: Float[ArrayLike, " n"
     return jnp.sum(weights * losses) / jnp.sum(weights)
 
 
-def squared_error(pred: Float[ArrayLike, "..."], target: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-    """Elementwise ``(pred - target) ** 2``.
+def per_example_error(loss: str, pred: Array, target: Array, delta: float | Array = 1.0) -> Array:
+    """One loss per row: optax's elementwise loss, averaged over a row's outputs.
+
+    ``loss`` is ``"mse"`` (``optax.losses.squared_error``), ``"mae"``, ``"huber"``
+    (``optax.losses.huber_loss`` with ``delta``) or ``"cross_entropy"``
+    (``optax.losses.softmax_cross_entropy_with_integer_labels``; ``pred`` are logits and
+    ``target`` integer labels).
 
     Example:
-        >>> float(squared_error(3.0, 1.0))
-        4.0
-    """
-    return jnp.square(jnp.asarray(pred) - jnp.asarray(target))
-
-
-def absolute_error(pred: Float[ArrayLike, "..."], target: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-    """Elementwise ``|pred - target|``.
-
-    Example:
-        >>> float(absolute_error(1.0, 3.0))
-        2.0
-    """
-    return jnp.abs(jnp.asarray(pred) - jnp.asarray(target))
-
-
-def huber_error(
-    pred: Float[ArrayLike, "..."], target: Float[ArrayLike, "..."], delta: float | Float[ArrayLike, ""] = 1.0
-) -> Float[Array, "..."]:
-    """Elementwise Huber loss: ``r**2 / 2`` for ``|r| <= delta``, else ``delta * (|r| - delta / 2)``.
-
-    Example:
-        >>> [float(v) for v in huber_error(jnp.array([0.5, 3.0]), 0.0, delta=1.0)]
+        >>> [float(v) for v in per_example_error("huber", jnp.array([0.5, 3.0]), jnp.zeros(2))]
         [0.125, 2.5]
     """
-    r = jnp.abs(jnp.asarray(pred) - jnp.asarray(target))
-    # Clip before squaring so the quadratic branch has a finite gradient everywhere (no NaN from where).
-    quadratic = jnp.minimum(r, delta)
-    return 0.5 * quadratic**2 + delta * (r - quadratic)
-
-
-def softmax_cross_entropy(logits: Float[ArrayLike, "n k"], labels: Int[ArrayLike, " n"]) -> Float[Array, " n"]:
-    """Per-example ``-log softmax(logits)[label]`` for integer class labels.
-
-    Example:
-        >>> round(float(softmax_cross_entropy(jnp.zeros((1, 4)), jnp.array([2]))[0]), 4)
-        1.3863
-    """
-    logits = jnp.asarray(logits)
-    labels = jnp.asarray(labels)
-    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
-        raise ValueError(
-            f"expected logits of shape (n, k) and labels of shape (n,); got {logits.shape} and {labels.shape}"
-        )
-    picked = jnp.take_along_axis(logits, labels[:, None].astype(jnp.int32), axis=1)[:, 0]
-    return jax.nn.logsumexp(logits, axis=1) - picked
-
-
-def _per_row(errors: Array, n: int) -> Array:
-    # Multi-output targets: average over the output dimensions so each row has one loss.
-    return errors.reshape(n, -1).mean(axis=1)
+    if loss == "cross_entropy":
+        if pred.ndim != 2 or target.shape != pred.shape[:1]:
+            raise ValueError(
+                f"expected logits of shape (n, k) and labels of shape (n,); got {pred.shape} and {target.shape}"
+            )
+        return optax.losses.softmax_cross_entropy_with_integer_labels(pred, target.astype(jnp.int32))
+    if loss == "mse":
+        err = optax.losses.squared_error(pred, target)
+    elif loss == "mae":
+        err = jnp.abs(pred - target)
+    elif loss == "huber":
+        err = optax.losses.huber_loss(pred, target, delta=delta)
+    else:
+        raise ValueError(f"unknown loss {loss!r}; choose 'mse', 'mae', 'huber' or 'cross_entropy'")
+    return err.reshape(pred.shape[0], -1).mean(axis=1)
 
 
 def weighted_mse(
@@ -126,7 +95,7 @@ def weighted_mse(
         5.0
     """
     pred, target, weights = _as_arrays(pred, target, weights)
-    return weighted_loss(_per_row(squared_error(pred, target), pred.shape[0]), weights)
+    return weighted_loss(per_example_error("mse", pred, target), weights)
 
 
 def weighted_mae(
@@ -139,7 +108,7 @@ def weighted_mae(
         1.5
     """
     pred, target, weights = _as_arrays(pred, target, weights)
-    return weighted_loss(_per_row(absolute_error(pred, target), pred.shape[0]), weights)
+    return weighted_loss(per_example_error("mae", pred, target), weights)
 
 
 def weighted_huber(
@@ -148,14 +117,14 @@ def weighted_huber(
     weights: Float[ArrayLike, " n"],
     delta: float | Float[ArrayLike, ""] = 1.0,
 ) -> Float[Array, ""]:
-    """Weighted mean Huber loss (see :func:`huber_error`).
+    """Weighted mean Huber loss (``optax.losses.huber_loss``).
 
     Example:
         >>> float(weighted_huber(jnp.array([0.0, 0.0]), jnp.array([0.5, 3.0]), jnp.array([1.0, 1.0])))
         1.3125
     """
     pred, target, weights = _as_arrays(pred, target, weights)
-    return weighted_loss(_per_row(huber_error(pred, target, delta), pred.shape[0]), weights)
+    return weighted_loss(per_example_error("huber", pred, target, delta), weights)
 
 
 def weighted_cross_entropy(
@@ -167,7 +136,7 @@ def weighted_cross_entropy(
         >>> round(float(weighted_cross_entropy(jnp.zeros((2, 2)), jnp.array([0, 1]), jnp.ones(2))), 4)
         0.6931
     """
-    return weighted_loss(softmax_cross_entropy(logits, labels), weights)
+    return weighted_loss(per_example_error("cross_entropy", jnp.asarray(logits), jnp.asarray(labels)), weights)
 
 
 def _as_arrays(pred: ArrayLike, target: ArrayLike, weights: ArrayLike) -> tuple[Array, Array, Array]:
