@@ -58,7 +58,7 @@ def _config(sim, model: str, augmentation: str, args, lift_tests=()):
     return MMMConfig(
         target="sales", channels=sim.channels, controls=("price", "promo"), mediators=(sim.mediator,),
         graph=sim.graph.to_dict(), augmentation=augmentation, model=model, bootstrap=args.bootstrap,
-        draws=args.draws, lift_tests=lift_tests, seed=0,
+        draws=args.draws, lift_tests=lift_tests, seed=0, augmentation_draws=0,
     )
 
 

@@ -80,7 +80,9 @@ class BayesPriors:
         decay: ``(a, b)`` of the Beta prior on every decay.
         half_saturation: sd of ``log half_saturation`` (median 1: the average spend level).
         slope: sd of ``log slope`` (median 1: a concave Hill curve).
-        effect: HalfNormal scale of a media effect, in sd of the equation's response.
+        effect: HalfNormal scale of a media effect, in sd of the equation's response; with
+            spend shares in the data, channel ``c`` gets ``effect · channels · share_c``
+            (the prior expects effects in proportion to spend, as PyMC-Marketing's default).
         coef: Normal scale of a standardised linear input's coefficient.
         intercept: Normal scale of the intercept.
         noise: HalfNormal scale of the residual sd.
@@ -141,6 +143,8 @@ class BayesData(NamedTuple):
         lift_channel: channel of each lift test.
         lift_value: measured lift in standardised target units (summed over the window).
         lift_sd: its standard deviation, same units.
+        spend_share: each channel's share of the total spend (scales the effect priors), or
+            ``None`` for one scale for all.
     """
 
     z: Float[Array, "rows p"]
@@ -153,6 +157,7 @@ class BayesData(NamedTuple):
     lift_channel: Int[Array, " k"]
     lift_value: Float[Array, " k"]
     lift_sd: Float[Array, " k"]
+    spend_share: Float[Array, " c"] | None = None
 
 
 def lognormal_from_moments(mean: float, sd: float) -> tuple[float, float]:
@@ -207,7 +212,10 @@ def normalised_stock(spend: Float[Array, "... t c"], decay: Float[Array, " c"]) 
 def _media_effects(eq: Equation, h_obs, data: BayesData, priors: BayesPriors):
     """``beta`` of one equation: HalfNormal, or derived from an ROI prior for listed channels."""
     k = len(eq.media)
-    beta = numpyro.sample(f"{eq.node}.beta_free", dist.HalfNormal(priors.effect).expand([k]).to_event(1))
+    scale = jnp.full(k, priors.effect)
+    if data.spend_share is not None:
+        scale = scale * data.spend_share[np.asarray(eq.media)] * data.spend_share.shape[0]
+    beta = numpyro.sample(f"{eq.node}.beta_free", dist.HalfNormal(scale).to_event(1))
     if eq.roi_prior:
         pos = np.array([p for p, _, _ in eq.roi_prior])
         mu = jnp.array([m for _, m, _ in eq.roi_prior])
@@ -640,6 +648,7 @@ def model_inputs(
         lift_channel=jnp.asarray([channels.index(t.channel) for t in tests], jnp.int32),
         lift_value=jnp.asarray([t.lift / target_scale for t in tests]),
         lift_sd=jnp.asarray([t.sd / target_scale for t in tests]),
+        spend_share=jnp.asarray(spend.sum(axis=0) / spend.sum()),
     )
     priors = {k: tuple(v) if k == "decay" else float(v) for k, v in dict(config.priors).items()}
     spec = ModelSpec(tuple(eqs), len(channels), BayesPriors(**priors))
