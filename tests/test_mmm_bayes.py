@@ -121,15 +121,19 @@ def test_alpha_zero_reproduces_the_observed_posterior(market):
 
     def posterior(tab, weights):
         data, spec, _ = model_inputs(feats, tab, weights, spend, weekly["date"], st, decays, cfg)
-        return sample_posterior(data, spec, key=jax.random.key(0), draws=200, steps=1500).samples
+        return sample_posterior(data, spec, key=jax.random.key(0), draws=1000, steps=1500).samples
 
     observed = posterior(feats, np.ones(len(feats)))
     zero = posterior(table, posterior_weights(len(feats), np.ones(len(extra)), 0.0))
     half = posterior(table, posterior_weights(len(feats), np.ones(len(extra)), 1.0))
+    # Same log density up to float32 summation order: same mode, Hessian and draws, within a
+    # small fraction of the posterior sd.
     for k in ("decay", "sales.beta", "branded_search.beta", "sales.coef"):
-        np.testing.assert_allclose(zero[k].mean(0), observed[k].mean(0), rtol=2e-3, atol=2e-3, err_msg=k)
-        np.testing.assert_allclose(zero[k].std(0), observed[k].std(0), rtol=2e-2, atol=2e-3, err_msg=k)
-    assert np.abs(half["sales.coef"].mean(0) - observed["sales.coef"].mean(0)).max() > 0.02
+        sd = observed[k].std(0)
+        np.testing.assert_array_less(np.abs(zero[k].mean(0) - observed[k].mean(0)), 0.05 * sd + 1e-6, err_msg=k)
+        np.testing.assert_allclose(zero[k].std(0), sd, rtol=0.05, err_msg=k)
+    moved = np.abs(half["sales.coef"].mean(0) - observed["sales.coef"].mean(0)) / observed["sales.coef"].std(0)
+    assert moved.max() > 0.5
 
 
 @pytest.mark.slow

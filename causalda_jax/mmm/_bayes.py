@@ -438,14 +438,19 @@ def _laplace(data, spec, key, fixed, *, draws, steps) -> Posterior:
     mode, hessian, losses = _find_mode(data, spec, fixed, init, steps)
     hessian = np.asarray(hessian, np.float64)
     problems = []
-    # The Gaussian at the mode: covariance = inverse Hessian of the potential.
-    eigval, eigvec = np.linalg.eigh(0.5 * (hessian + hessian.T))
-    if not np.all(eigval > 0):
+    # The Gaussian at the mode: covariance = inverse Hessian of the potential. Draws are
+    # mode + L^-T z with H = L L^T (Cholesky: unique, so close Hessians give close draws).
+    noise = np.asarray(jax.random.normal(key, (draws, mode.shape[0])), np.float64)
+    hessian = 0.5 * (hessian + hessian.T)
+    try:
+        chol = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        eigval, eigvec = np.linalg.eigh(hessian)
         problems.append(f"the mode is not a strict maximum ({int((eigval <= 0).sum())} flat or negative directions); "
                         "use inference: nuts")
         eigval = np.maximum(eigval, 1e-6 * max(eigval.max(), 1.0))
-    noise = np.asarray(jax.random.normal(key, (draws, mode.shape[0])), np.float64)
-    flat_draws = np.asarray(mode, np.float64) + (noise / np.sqrt(eigval)) @ eigvec.T
+        chol = np.linalg.cholesky((eigvec * eigval) @ eigvec.T)
+    flat_draws = np.asarray(mode, np.float64) + np.linalg.solve(chol.T, noise.T).T
     samples = _constrained_draws(data, spec, fixed, init, jnp.asarray(flat_draws, mode.dtype))
     samples = {**{k: np.broadcast_to(np.asarray(v), (draws, *np.shape(v))) for k, v in fixed.items()}, **samples}
     samples = {k: np.asarray(v) for k, v in samples.items() if not k.endswith("loglik")}
