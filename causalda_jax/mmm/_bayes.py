@@ -66,6 +66,7 @@ __all__ = [
     "sample_posterior",
     "posterior_weights",
     "lognormal_from_moments",
+    "normalised_stock",
     "model_inputs",
     "fit_bayes",
     "Diagnostics",
