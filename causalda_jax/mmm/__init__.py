@@ -5,6 +5,11 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from ._bayes import BayesianResponse as BayesianResponse
+    from ._bayes import BayesPriors as BayesPriors
+    from ._bayes import bayes_model as bayes_model
+    from ._bayes import sample_posterior as sample_posterior
+    from ._lift import LiftTest as LiftTest
     from ._budget import BudgetResult as BudgetResult
     from ._budget import allocate_gradient as allocate_gradient
     from ._budget import allocate_search as allocate_search
@@ -53,6 +58,11 @@ if TYPE_CHECKING:
 
 # Loaded on first use, so that the command-line tool starts without the heavy libraries.
 _EXPORTS = {
+    "BayesianResponse": "_bayes",
+    "BayesPriors": "_bayes",
+    "bayes_model": "_bayes",
+    "sample_posterior": "_bayes",
+    "LiftTest": "_lift",
     "BudgetResult": "_budget",
     "allocate_gradient": "_budget",
     "allocate_search": "_budget",
@@ -102,8 +112,11 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
+    "BayesPriors",
+    "BayesianResponse",
     "BudgetResult",
     "Diagnostics",
+    "LiftTest",
     "Estimate",
     "HoldoutResult",
     "MMMConfig",
@@ -117,6 +130,7 @@ __all__ = [
     "allocate_gradient",
     "allocate_search",
     "allocation_lift",
+    "bayes_model",
     "channel_kpis",
     "coherence_checks",
     "compare_with_truth",
@@ -142,6 +156,7 @@ __all__ = [
     "risk_aware_budget",
     "robust_wls",
     "run_workflow",
+    "sample_posterior",
     "simulate",
     "summarize_run",
     "validate_weekly",

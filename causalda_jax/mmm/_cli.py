@@ -144,7 +144,7 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Seed of the simulation and of every fit.")] = 0,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap refits for the intervals.")] = 20,
     augmentation: Annotated[str, typer.Option(help="'sample', 'augment' or 'none'.")] = "sample",
-    model: Annotated[str, typer.Option(help="'xgboost', 'mlp' or 'linear'.")] = "xgboost",
+    model: Annotated[str, typer.Option(help="'xgboost', 'mlp', 'linear' or 'bayes'.")] = "xgboost",
     quick: Annotated[bool, typer.Option("--quick", help="Small run for a smoke test (2 refits, 80 weeks).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:

@@ -15,7 +15,8 @@ from ._intervals import INTERVAL_METHODS
 __all__ = ["MMMConfig", "load_config"]
 
 _AUGMENTATION_METHODS = ("sample", "augment", "none")
-_MODEL_KINDS = ("xgboost", "mlp", "linear")
+_MODEL_KINDS = ("xgboost", "mlp", "linear", "bayes")
+_INFERENCE = ("map", "nuts")
 _BUDGET_METHODS = ("surrogate", "search")
 
 
@@ -49,13 +50,28 @@ class MMMConfig:
             ``augmentation="sample"``: ``None`` (the kernel), ``"anm"``, ``"mdn"``, ... or a dict
             per variable (see :func:`causalda_jax.sample`).
         threshold, bandwidth_scale: passed to the augmentation.
-        model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor) or ``"linear"`` (ridge).
+        model: ``"xgboost"`` (default), ``"mlp"`` (the Equinox regressor), ``"linear"`` (ridge)
+            or ``"bayes"`` (the Bayesian structural model of :mod:`causalda_jax.mmm`, with
+            adstock and saturation in the likelihood; intervals are posterior credible
+            intervals and ``bootstrap`` is not used).
         model_params: keyword arguments for the model.
         monotone: constrain XGBoost to be non-decreasing in channels and mediators.
+        inference: Bayesian model only: ``"map"`` (Laplace approximation at the posterior
+            mode, seconds) or ``"nuts"`` (NUTS, chains vectorised).
+        draws: Bayesian model only: posterior draws (per chain for NUTS).
+        warmup: NUTS adaptation steps per chain.
+        chains: NUTS chains.
+        priors: Bayesian model only: overrides of the default prior scales
+            (:class:`~causalda_jax.mmm.BayesPriors` fields, e.g. ``{"effect": 3.0}``).
+        roi_prior: Bayesian model only: ``{channel: [mean, sd]}``, a LogNormal prior on the
+            ROI of the channel's direct effect (its effect size is derived from it).
+        lift_tests: experiments, rows of ``channel, start, end, lift, sd`` (incremental target
+            summed over the window, mediated effects included). They enter the Bayesian
+            model's likelihood; for the other models they are a check (``lift_check``).
         bootstrap: refits for the points and intervals (0: points from the full fit, no
             intervals). Each refit has Bayesian-bootstrap weights on the weeks and a new
             augmentation draw.
-        interval: central coverage of the intervals.
+        interval: central coverage of the intervals (bootstrap or posterior).
         interval_method: ``"percentile"`` (point: median of the refits; interval: their
             percentiles) or ``"basic"`` (the same of the refits reflected about the full fit).
         augmentation_draws: extra fits of the augmented variant that change only the
@@ -105,6 +121,14 @@ class MMMConfig:
     model: str = "xgboost"
     model_params: Mapping = dataclasses.field(default_factory=dict)
     monotone: bool = True
+    # Bayesian model and experiments (model: "bayes"; lift_tests are checked for every model).
+    inference: str = "map"
+    draws: int = 500
+    warmup: int = 500
+    chains: int = 4
+    priors: Mapping = dataclasses.field(default_factory=dict)
+    roi_prior: Mapping = dataclasses.field(default_factory=dict)
+    lift_tests: tuple = ()
     bootstrap: int = 20
     interval: float = 0.9
     interval_method: str = "percentile"
@@ -164,6 +188,7 @@ class MMMConfig:
             raise ValueError(f"adstock must be 'fit' or a mapping {{channel: decay}}; got {self.adstock!r}")
         self.bounds_for(self.channels)
         self._check_coherence_fields(named)
+        self._check_bayes()
 
     def _check_coherence_fields(self, named: list) -> None:
         h = self.holdout_weeks
@@ -196,6 +221,40 @@ class MMMConfig:
                     f"kpi_column {self.kpi_column!r} already has another role in the config; "
                     "name a separate column (conversions, leads)"
                 )
+
+    def _check_bayes(self) -> None:
+        from ._lift import parse_lift_tests
+
+        _choice("inference", self.inference, _INFERENCE)
+        for name in ("draws", "warmup", "chains"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        from ._bayes import BayesPriors
+
+        known = {f.name for f in dataclasses.fields(BayesPriors)}
+        unknown = sorted(set(self.priors) - known) if isinstance(self.priors, Mapping) else None
+        if unknown is None or unknown:
+            raise ValueError(f"priors must be a mapping with keys from {sorted(known)}; got {self.priors!r}")
+        for name, value in self.priors.items():
+            values = np.atleast_1d(np.asarray(value, dtype=float)) if not isinstance(value, str) else np.array([np.nan])
+            if not (np.all(np.isfinite(values)) and np.all(values > 0)):
+                raise ValueError(f"priors {name!r} must be positive; got {value!r}")
+        if not isinstance(self.roi_prior, Mapping):
+            raise ValueError(f"roi_prior must be a mapping {{channel: [mean, sd]}}; got {self.roi_prior!r}")
+        for ch, spec in self.roi_prior.items():
+            if ch not in self.channels:
+                raise ValueError(f"roi_prior given for {ch!r}, which is not one of the channels {list(self.channels)}")
+            try:
+                mean, sd = (float(v) for v in spec)
+            except (TypeError, ValueError):
+                raise ValueError(f"roi_prior for {ch!r} must be [mean, sd]; got {spec!r}") from None
+            if not (np.isfinite(mean) and mean > 0):
+                raise ValueError(f"roi_prior for {ch!r}: the mean must be positive; got {mean}")
+            if not (np.isfinite(sd) and sd > 0):
+                raise ValueError(f"roi_prior for {ch!r}: the sd must be positive; got {sd}")
+        object.__setattr__(self, "roi_prior", {ch: (float(m), float(s)) for ch, (m, s) in self.roi_prior.items()})
+        object.__setattr__(self, "lift_tests", parse_lift_tests(self.lift_tests, self.channels))
 
     def bounds_for(self, channels) -> dict:
         """``{channel: (low, high)}`` spend multipliers for the budget."""
@@ -238,6 +297,11 @@ class MMMConfig:
             out[k] = list(out[k])
         out["model_params"] = dict(self.model_params)
         out["discovery_params"] = dict(self.discovery_params)
+        out["roi_prior"] = {ch: list(v) for ch, v in self.roi_prior.items()}
+        out["priors"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.priors.items()}
+        out["lift_tests"] = [
+            {**t._asdict(), "start": str(t.start.date()), "end": str(t.end.date())} for t in self.lift_tests
+        ]
         if isinstance(out["budget_bounds"], tuple):
             out["budget_bounds"] = list(out["budget_bounds"])
         if self.roi_range is not None:

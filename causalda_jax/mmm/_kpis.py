@@ -137,6 +137,8 @@ class MMMResults:
         response: ``variant, channel, multiplier, spend, contribution, lower, upper, current``.
         fit: ``date, variant, actual, predicted, baseline`` (baseline: all channels off).
         truth: error against the ground truth when it is known, else ``None``.
+        diagnostics: Bayesian model only: ``variant, parameter, mean, sd, r_hat, ess``.
+        lift: with lift tests: ``variant, channel, start, end, lift, sd, predicted, z``.
     """
 
     contributions: pd.DataFrame
@@ -144,12 +146,14 @@ class MMMResults:
     response: pd.DataFrame
     fit: pd.DataFrame
     truth: pd.DataFrame | None = None
+    diagnostics: pd.DataFrame | None = None
+    lift: pd.DataFrame | None = None
 
     def to_csv(self, folder: Union[str, os.PathLike]) -> list[str]:
         """Write every table as ``<folder>/<name>.csv``; returns the paths."""
         os.makedirs(folder, exist_ok=True)
         paths = []
-        for name in ("contributions", "summary", "response", "fit", "truth"):
+        for name in ("contributions", "summary", "response", "fit", "truth", "diagnostics", "lift"):
             table = getattr(self, name)
             if table is not None:
                 path = os.path.join(folder, f"{name}.csv")

@@ -5,19 +5,28 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .._augment import augment
 from .._graph import CausalGraph, as_graph
+from .._sample import sample
 from ._budget import BudgetResult, allocate_gradient, allocate_search, fit_hill_curve
 from ._config import MMMConfig
-from ._data import feature_table, validate_weekly
+from ._data import adstock_matrix, feature_table, validate_weekly
+from ._knowledge import default_knowledge
+from ._lift import lift_check, lift_window
 from ._kpis import MMMResults, ResponseModel, compare_with_truth, summarize
+from ._simulate import seasonality_features
 from ._transforms import fit_geometric_decay
 
-__all__ = ["MarketingMixModel", "make_regressor"]
+__all__ = [
+    "MarketingMixModel", "make_regressor", "Structure", "GraphChoice", "Augmentation", "Variants",
+    "grid_decays", "choose_graph", "structure_of", "augment_rows",
+]
 
 Progress = Callable[[str], None]
 
@@ -60,10 +69,48 @@ def make_regressor(kind: str, *, seed: int = 0, params: Mapping | None = None, m
     raise ValueError(f"unknown model kind {kind!r}; choose 'xgboost', 'mlp' or 'linear'")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Structure:
+class Structure(NamedTuple):
+    """Which columns each fitted equation reads.
+
+    Attributes:
+        target_inputs: every model variable that is not a descendant of the target.
+        mediator_inputs: ``{mediator: its graph parents}`` in causal order.
+    """
+
     target_inputs: tuple
     mediator_inputs: dict
+
+
+class GraphChoice(NamedTuple):
+    """The graph a fit uses and where it came from (``given`` or ``learned``)."""
+
+    graph: CausalGraph
+    source: str
+    discovery: object | None
+
+
+class Augmentation(NamedTuple):
+    """Observed rows followed by augmented rows, their weights and a label of the method."""
+
+    table: pd.DataFrame
+    weights: np.ndarray
+    label: str
+
+
+class Variants(NamedTuple):
+    """Fitted response models per variant (``augmented``, ``observed``) and their ensembles.
+
+    Attributes:
+        models: ``{variant: model}``, the point estimate.
+        ensembles: ``{variant: [model, ...]}``: bootstrap refits or posterior draws.
+        diagnostics: ``{variant: Diagnostics}`` (Bayesian model only).
+        draws: ``{"augmented": [model, ...]}``: fits that change only the augmentation draw.
+    """
+
+    models: dict
+    ensembles: dict
+    diagnostics: dict
+    draws: dict
 
 
 class MarketingMixModel:
@@ -74,10 +121,12 @@ class MarketingMixModel:
     expert knowledge), augments the feature table (``"sample"``: ancestral sampling by
     default; ``"augment"``: the weighted full enumeration), and fits the target model and
     one model per mediator twice: on observed + augmented rows (variant ``"augmented"``)
-    and on the observed rows only (variant ``"observed"``), plus ``bootstrap`` refits of
-    each with Bayesian-bootstrap weights on the weeks and a new augmentation draw, plus
-    ``augmentation_draws`` refits of the augmented variant that change the draw only. KPIs
-    are then computed on the observed weeks only (see :func:`summarize`).
+    and on the observed rows only (variant ``"observed"``). Intervals come from ``bootstrap``
+    refits of each with Bayesian-bootstrap weights on the weeks and a new augmentation draw,
+    plus ``augmentation_draws`` refits of the augmented variant that change the draw only
+    (tree, MLP and linear models), or from the posterior (``model="bayes"``, see
+    :func:`~causalda_jax.mmm.bayes_model`). KPIs are computed on the observed weeks only
+    (see :func:`summarize`).
 
     The target model reads every model variable that is not a descendant of the target; a
     mediator model reads the mediator's parents in the graph, so a channel's effect
@@ -108,172 +157,86 @@ class MarketingMixModel:
     def fit(self, data: pd.DataFrame, graph=None, *, progress: Progress | None = None) -> "MarketingMixModel":
         """Fit every variant; ``graph`` overrides ``config.graph``. Returns ``self``."""
         cfg = self.config
-        say = progress or (lambda msg: None)
+        say = progress or _quiet
         self.weekly_ = validate_weekly(data, cfg)
         self.dates_ = self.weekly_[cfg.date]
         self.spend_ = self.weekly_[list(cfg.channels)].to_numpy(np.float64)
-        self.decays_ = self._decays()
+        for test in cfg.lift_tests:
+            lift_window(self.dates_, test)
+        self.decays_ = grid_decays(self.weekly_, cfg)
         say("adstock decays: " + ", ".join(f"{c} {d:.2f}" for c, d in self.decays_.items()))
         self.features_ = feature_table(self.weekly_, cfg, self.decays_)
-        self._set_graph(graph if graph is not None else cfg.graph, say)
-        self.structure_ = self._structure()
-        variants = ["augmented", "observed"] if cfg.augmentation != "none" else ["observed"]
-        self.models_: dict[str, ResponseModel] = {}
-        self.boot_: dict[str, list[ResponseModel]] = {v: [] for v in variants}
-        self.augmented_rows_ = self.augmented_weights_ = None
-        for v in variants:
-            table, weights, label = self._augment(self.features_, v, cfg.seed)
-            if v == "augmented":
-                self.augmentation_used_ = label
-                self.augmented_rows_ = table.iloc[len(self.features_):].reset_index(drop=True)
-                self.augmented_weights_ = weights[len(self.features_):]
-                say(f"augmentation: {label}; {len(table) - len(self.features_)} augmented rows")
-            self.models_[v] = self._fit_system(table, weights, cfg.seed)
-        if cfg.augmentation == "none":
-            self.augmentation_used_ = "none"
+        choice = choose_graph(self.features_, cfg, graph if graph is not None else cfg.graph, say)
+        self.graph_, self.graph_source_, self.discovery_ = choice
+        self.structure_ = structure_of(self.graph_, self.features_, cfg)
+        augmented = None
+        if cfg.augmentation != "none":
+            augmented = augment_rows(self.features_, self.graph_, cfg, cfg.seed)
+            say(f"augmentation: {augmented.label}; {len(augmented.table) - len(self.features_)} augmented rows")
+        self.augmentation_used_ = "none" if augmented is None else augmented.label
+        self.augmented_rows_ = None if augmented is None else augmented.table.iloc[len(self.features_):].reset_index(drop=True)
+        self.augmented_weights_ = None if augmented is None else augmented.weights[len(self.features_):]
+        if cfg.model == "bayes":
+            fitted = self._fit_bayes(augmented, say)
+            self.decays_ = dict(zip(cfg.channels, map(float, fitted.models[_main(fitted.models)].decays)))
+        else:
+            fitted = self._fit_refits(augmented, say)
+        self.models_, self.boot_, self.diagnostics_, self.draws_ = fitted
+        return self
+
+    def _fit_refits(self, augmented: Augmentation | None, say: Progress) -> Variants:
+        """Point fits of every variant and their bootstrap refits (tree, MLP and linear models)."""
+        observed = Augmentation(self.features_, np.ones(len(self.features_)), "none")
+        tables = {"observed": observed} if augmented is None else {"augmented": augmented, "observed": observed}
+        models = {v: self._fit_system(a.table, a.weights, self.config.seed) for v, a in tables.items()}
+        return Variants(models, self._bootstrap_refits(list(tables), say), {}, self._augmentation_draws(models, say))
+
+    def _bootstrap_refits(self, variants: list, say: Progress) -> dict:
+        """``bootstrap`` refits of each variant with Dirichlet weights on the observed weeks.
+
+        Bayesian bootstrap: random Dirichlet weights on the observed weeks instead of
+        resampled rows, so every week stays in the fit (trees fitted on ~63% distinct rows
+        are systematically different from the full fit, which biases the intervals). Each
+        refit re-augments with its own seed.
+        """
+        cfg = self.config
         n = len(self.features_)
         rng = np.random.default_rng(cfg.seed + 1)
+        boots: dict[str, list] = {v: [] for v in variants}
         for b in range(cfg.bootstrap):
-            # Bayesian bootstrap: random Dirichlet weights on the observed weeks instead of
-            # resampled rows, so every week stays in the fit (trees fitted on ~63% distinct
-            # rows are systematically different from the full fit, which biases the intervals).
             w_obs = rng.exponential(size=n)
             w_obs *= n / w_obs.sum()
             for v in variants:
-                table, weights, _ = self._augment(self.features_, v, cfg.seed + 1000 + b)
+                seed = cfg.seed + 1000 + b
+                if v == "observed":
+                    table, weights = self.features_, np.ones(n)
+                else:
+                    table, weights, _ = augment_rows(self.features_, self.graph_, cfg, seed)
                 weights = weights.copy()
                 weights[:n] *= w_obs
-                self.boot_[v].append(self._fit_system(table, weights, cfg.seed + 1000 + b))
+                boots[v].append(self._fit_system(table, weights, seed))
             if (b + 1) % 5 == 0 or b + 1 == cfg.bootstrap:
                 say(f"bootstrap refits {b + 1}/{cfg.bootstrap}")
-        # The augmentation draw alone: unit weights and the full fit's model seed, new draws.
-        self.draws_: dict[str, list[ResponseModel]] = {}
-        if "augmented" in variants and cfg.augmentation_draws > 0:
-            self.draws_["augmented"] = [self.models_["augmented"]]
-            for a in range(cfg.augmentation_draws):
-                table, weights, _ = self._augment(self.features_, "augmented", cfg.seed + 2000 + a)
-                self.draws_["augmented"].append(self._fit_system(table, weights, cfg.seed))
-            say(f"augmentation draws {cfg.augmentation_draws}")
-        return self
+        return boots
 
-    def _decays(self) -> dict:
+    def _augmentation_draws(self, models: dict, say: Progress) -> dict:
+        """The augmentation draw alone: unit weights and the full fit's model seed, new draws."""
         cfg = self.config
-        given = dict(cfg.adstock) if isinstance(cfg.adstock, Mapping) else {}
-        todo = [c for c in cfg.channels if c not in given]
-        if todo:
-            controls = self.weekly_[list(cfg.controls)].to_numpy(np.float64)
-            if cfg.seasonality:
-                from ._simulate import seasonality_features
-
-                controls = np.column_stack([controls, seasonality_features(self.dates_).to_numpy()])
-            others = [c for c in cfg.channels if c in given]
-            if others:
-                from ._data import adstock_matrix
-
-                fixed = adstock_matrix(self.weekly_[others].to_numpy(np.float64), [given[c] for c in others])
-                controls = np.column_stack([controls, fixed])
-            fitted = fit_geometric_decay(
-                self.weekly_[todo].to_numpy(np.float64), self.weekly_[cfg.target].to_numpy(np.float64), controls
-            )
-            given.update(dict(zip(todo, map(float, fitted))))
-        return {c: float(given[c]) for c in cfg.channels}
-
-    def _set_graph(self, graph, say: Progress) -> None:
-        cfg = self.config
-        self.discovery_ = None
-        if graph is not None:
-            self.graph_ = as_graph(graph)
-            self.graph_source_ = "given"
-        else:
-            knowledge = self._knowledge()
-            try:
-                from ..discovery import discover
-            except ImportError:
-                discover = None
-            if discover is None:
-                from ._knowledge import expert_graph
-
-                warnings.warn("graph learning is unavailable (causalda_jax.discovery); using the expert graph")
-                self.graph_ = expert_graph(cfg)
-                self.graph_source_ = "expert"
-            else:
-                say(f"learning the graph ({cfg.discovery_method}) with expert knowledge")
-                result = discover(self.features_, knowledge, method=cfg.discovery_method, **dict(cfg.discovery_params))
-                self.discovery_ = result
-                self.graph_ = as_graph(result.graph)
-                self.graph_source_ = "learned"
-        try:
-            self.graph_.check_columns(self.features_.columns)
-        except ValueError as e:
-            raise ValueError(
-                f"the graph must be over the model variables {list(self.features_.columns)} "
-                f"(channels stand for their adstocked spends): {e}"
-            ) from None
-        say(f"graph ({self.graph_source_}): {len(self.graph_.directed)} directed, {len(self.graph_.bidirected)} bidirected edges")
-
-    def _knowledge(self):
-        cfg = self.config
-        if cfg.knowledge is None:
-            return None
-        from ..discovery import Knowledge
-
-        if isinstance(cfg.knowledge, str) and cfg.knowledge == "default":
-            from ._knowledge import default_knowledge
-
-            return default_knowledge(cfg)
-        if isinstance(cfg.knowledge, Knowledge):
-            return cfg.knowledge
-        if isinstance(cfg.knowledge, Mapping):
-            return Knowledge.from_dict(cfg.knowledge)
-        return Knowledge.load(cfg.knowledge)
-
-    def _structure(self) -> _Structure:
-        cfg = self.config
-        dag = self.graph_.to_networkx()
-        below = nx.descendants(dag, cfg.target)
-        target_inputs = tuple(c for c in self.features_.columns if c != cfg.target and c not in below)
-        order = self.graph_.topological_order()
-        mediator_inputs = {}
-        for m in order:
-            if m in cfg.mediators and self.graph_.parents(m):
-                mediator_inputs[m] = tuple(self.graph_.parents(m))
-        return _Structure(target_inputs, mediator_inputs)
-
-    def _augment(self, features: pd.DataFrame, variant: str, seed: int):
-        cfg = self.config
-        n = len(features)
-        ones = np.ones(n)
-        if variant == "observed":
-            return features, ones, "none"
-        graph = self.graph_
-        if cfg.augmentation == "sample":
-            try:
-                from .. import sample
-            except ImportError:  # until the package root re-exports it
-                from .._sample import sample
-
-            extra = sample(features, graph, int(round(cfg.augmentation_ratio * n)), seed=seed,
-                           estimator=cfg.augmentation_estimator)
-            extra = extra[list(features.columns)]
-            return pd.concat([features, extra], ignore_index=True), np.r_[ones, np.ones(len(extra))], "sample (ancestral sampling)"
-        from .. import augment
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            aug = augment(features, graph, threshold=cfg.threshold, bandwidth_scale=cfg.bandwidth_scale)
-        if len(aug) == 0:
-            return features, ones, "augment (empty at this threshold: observed rows only)"
-        w = np.asarray(aug.weights, np.float64)
-        w = w / w.sum() * cfg.augmentation_ratio * n
-        return pd.concat([features, aug.data[list(features.columns)]], ignore_index=True), np.r_[ones, w], "augment (weighted enumeration)"
+        if "augmented" not in models or cfg.augmentation_draws <= 0:
+            return {}
+        fits = [models["augmented"]]
+        for a in range(cfg.augmentation_draws):
+            table, weights, _ = augment_rows(self.features_, self.graph_, cfg, cfg.seed + 2000 + a)
+            fits.append(self._fit_system(table, weights, cfg.seed))
+        say(f"augmentation draws {cfg.augmentation_draws}")
+        return {"augmented": fits}
 
     def _fit_system(self, table: pd.DataFrame, weights: np.ndarray, seed: int) -> ResponseModel:
         cfg = self.config
         st = self.structure_
         media = set(cfg.channels) | set(cfg.mediators)
         predictors = {}
-        jobs = [(cfg.target, st.target_inputs), *st.mediator_inputs.items()]
-        for node, inputs in jobs:
+        for node, inputs in [(cfg.target, st.target_inputs), *st.mediator_inputs.items()]:
             monotone = [1 if (cfg.monotone and c in media) else 0 for c in inputs]
             reg = make_regressor(cfg.model, seed=seed, params=cfg.model_params, monotone=monotone)
             reg.fit(table[list(inputs)].to_numpy(np.float64), table[node].to_numpy(np.float64), sample_weight=weights)
@@ -288,10 +251,34 @@ class MarketingMixModel:
             predictors=predictors,
         )
 
+    def _fit_bayes(self, augmented: Augmentation | None, say: Progress) -> Variants:
+        """Posterior of the Bayesian model per variant; the ensembles are posterior draws."""
+        import jax
+
+        from ._bayes import fit_bayes, posterior_weights
+
+        cfg = self.config
+        n = len(self.features_)
+        tables = {"observed": (self.features_, np.ones(n))}
+        if augmented is not None:
+            weights = posterior_weights(n, augmented.weights[n:], cfg.augmentation_ratio)
+            tables = {"augmented": (augmented.table, weights), **tables}
+        models, draws, diagnostics = {}, {}, {}
+        for i, (v, (table, weights)) in enumerate(tables.items()):
+            say(f"Bayesian model ({cfg.inference}), variant {v}: {len(table)} rows")
+            model, diag = fit_bayes(
+                self.features_, table, weights, self.spend_, self.dates_, self.structure_, self.decays_, cfg,
+                key=jax.random.fold_in(jax.random.key(cfg.seed), i),
+            )
+            for problem in diag.warnings:
+                warnings.warn(f"Bayesian model, variant {v}: {problem}", stacklevel=2)
+            models[v], draws[v], diagnostics[v] = model, model.draw_models(), diag
+        return Variants(models, draws, diagnostics, {})
+
     # ------------------------------------------------------------------ results
     @property
     def main_variant(self) -> str:
-        return "augmented" if "augmented" in self.models_ else "observed"
+        return _main(self.models_)
 
     def kpis(self, truth=None) -> MMMResults:
         """KPIs of every variant on the observed weeks: points and intervals from the refits.
@@ -314,7 +301,20 @@ class MarketingMixModel:
         )
         if truth is not None:
             res.truth = compare_with_truth(res, truth.contributions, truth.roi)
+        if self.diagnostics_:
+            res.diagnostics = pd.concat([d.table.assign(variant=v) for v, d in self.diagnostics_.items()], ignore_index=True)
+        if cfg.lift_tests:
+            res.lift = self.lift_check()
         return res
+
+    def lift_check(self) -> pd.DataFrame:
+        """Every variant's predicted lift for each of the config's lift tests, against the measurement."""
+        cfg = self.config
+        return pd.concat(
+            [lift_check(m, self.spend_, self.dates_, cfg.channels, cfg.lift_tests).assign(variant=v)
+             for v, m in self.models_.items()],
+            ignore_index=True,
+        )
 
     def _objective(self, variant: str):
         model = self.models_[variant]
@@ -328,7 +328,7 @@ class MarketingMixModel:
         return objective
 
     def optimize_budget(
-        self, total: float | None = None, bounds=None, method: str | None = None, truth=None
+        self, total: float | None = None, bounds=None, method: str | None = None, truth=None, variant: str | None = None
     ) -> BudgetResult:
         """Reallocate a total budget over the observed weeks to maximise predicted sales.
 
@@ -343,6 +343,7 @@ class MarketingMixModel:
             bounds: ``(low, high)`` multipliers or ``{channel: (low, high)}``; default from the config.
             method: ``"surrogate"`` or ``"search"``; default from the config.
             truth: a :class:`~causalda_jax.mmm.SimulatedMMM` to score the allocation exactly.
+            variant: the fitted variant to optimise; default the main one.
         """
         import jax.numpy as jnp
 
@@ -363,7 +364,7 @@ class MarketingMixModel:
                 f"a total budget of {total:.6g} cannot be met within the bounds: they allow "
                 f"{lower.sum():.6g} to {upper.sum():.6g}; widen 'budget_bounds' or change the total"
             )
-        variant = self.main_variant
+        variant = variant or self.main_variant
         objective = self._objective(variant)
         surrogate_lift = None
         if method == "surrogate":
@@ -411,6 +412,100 @@ class MarketingMixModel:
             surrogate_lift=surrogate_lift,
             checks=checks,
         )
+
+
+
+def _quiet(msg: str) -> None:
+    pass
+
+
+def _main(models: Mapping) -> str:
+    return "augmented" if "augmented" in models else "observed"
+
+
+def grid_decays(weekly: pd.DataFrame, cfg: MMMConfig) -> dict:
+    """Decays given in the config, the others fitted by :func:`fit_geometric_decay` on the observed weeks."""
+    given = dict(cfg.adstock) if isinstance(cfg.adstock, Mapping) else {}
+    todo = [c for c in cfg.channels if c not in given]
+    if todo:
+        controls = weekly[list(cfg.controls)].to_numpy(np.float64)
+        if cfg.seasonality:
+            controls = np.column_stack([controls, seasonality_features(weekly[cfg.date]).to_numpy()])
+        others = [c for c in cfg.channels if c in given]
+        if others:
+            fixed = adstock_matrix(weekly[others].to_numpy(np.float64), [given[c] for c in others])
+            controls = np.column_stack([controls, fixed])
+        fitted = fit_geometric_decay(weekly[todo].to_numpy(np.float64), weekly[cfg.target].to_numpy(np.float64), controls)
+        given.update(dict(zip(todo, map(float, fitted))))
+    return {c: float(given[c]) for c in cfg.channels}
+
+
+def choose_graph(features: pd.DataFrame, cfg: MMMConfig, graph, say: Progress = _quiet) -> GraphChoice:
+    """The given graph, or one learned with :func:`~causalda_jax.discovery.discover` and the knowledge."""
+    if graph is not None:
+        choice = GraphChoice(as_graph(graph), "given", None)
+    else:
+        from ..discovery import discover
+
+        say(f"learning the graph ({cfg.discovery_method}) with expert knowledge")
+        result = discover(features, _knowledge(cfg), method=cfg.discovery_method, **dict(cfg.discovery_params))
+        choice = GraphChoice(as_graph(result.graph), "learned", result)
+    try:
+        choice.graph.check_columns(features.columns)
+    except ValueError as e:
+        raise ValueError(
+            f"the graph must be over the model variables {list(features.columns)} "
+            f"(channels stand for their adstocked spends): {e}"
+        ) from None
+    say(f"graph ({choice.source}): {len(choice.graph.directed)} directed, {len(choice.graph.bidirected)} bidirected edges")
+    return choice
+
+
+def _knowledge(cfg: MMMConfig):
+    from ..discovery import Knowledge
+
+    if cfg.knowledge is None or isinstance(cfg.knowledge, Knowledge):
+        return cfg.knowledge
+    if isinstance(cfg.knowledge, str) and cfg.knowledge == "default":
+        return default_knowledge(cfg)
+    if isinstance(cfg.knowledge, Mapping):
+        return Knowledge.from_dict(cfg.knowledge)
+    return Knowledge.load(cfg.knowledge)
+
+
+def structure_of(graph: CausalGraph, features: pd.DataFrame, cfg: MMMConfig) -> Structure:
+    """Inputs of the target (its non-descendants) and of each mediator (its parents)."""
+    below = nx.descendants(graph.to_networkx(), cfg.target)
+    target_inputs = tuple(c for c in features.columns if c != cfg.target and c not in below)
+    mediator_inputs = {
+        m: tuple(graph.parents(m)) for m in graph.topological_order() if m in cfg.mediators and graph.parents(m)
+    }
+    return Structure(target_inputs, mediator_inputs)
+
+
+def augment_rows(features: pd.DataFrame, graph: CausalGraph, cfg: MMMConfig, seed: int) -> Augmentation:
+    """Observed rows plus ``augmentation_ratio`` times as much augmented mass.
+
+    ``"sample"``: that many ancestral draws, weight 1 each; ``"augment"``: the weighted
+    enumeration, its weights rescaled to sum to ``augmentation_ratio * n``.
+    """
+    n = len(features)
+    ones = np.ones(n)
+    cols = list(features.columns)
+    if cfg.augmentation == "sample":
+        extra = sample(features, graph, int(round(cfg.augmentation_ratio * n)), seed=seed,
+                       estimator=cfg.augmentation_estimator)[cols]
+        return Augmentation(pd.concat([features, extra], ignore_index=True), np.r_[ones, np.ones(len(extra))],
+                            "sample (ancestral sampling)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        aug = augment(features, graph, threshold=cfg.threshold, bandwidth_scale=cfg.bandwidth_scale)
+    if len(aug) == 0:
+        return Augmentation(features, ones, "augment (empty at this threshold: observed rows only)")
+    w = np.asarray(aug.weights, np.float64)
+    w = w / w.sum() * cfg.augmentation_ratio * n
+    return Augmentation(pd.concat([features, aug.data[cols]], ignore_index=True), np.r_[ones, w],
+                        "augment (weighted enumeration)")
 
 
 def _as_predictor(reg):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
@@ -157,6 +158,12 @@ def run_workflow(
         "tables": paths + [os.path.join(out, "budget.csv")],
         "charts": charts,
     }
+    if mmm.diagnostics_:
+        summary["diagnostics"] = {
+            v: {"method": d.method, "max_r_hat": d.max_r_hat, "min_ess": d.min_ess, "divergences": d.divergences,
+                "warnings": list(d.warnings)}
+            for v, d in mmm.diagnostics_.items()
+        }
     if results.truth is not None:
         run["truth_errors"] = (
             results.truth[results.truth["channel"] == "all"].set_index("variant")
@@ -180,7 +187,8 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
         f"<p class='small'>{len(mmm.weekly_)} observed weeks, channels {', '.join(cfg.channels)}; "
         f"graph: <b>{mmm.graph_source_}</b>; augmentation: <b>{mmm.augmentation_used_}</b> "
         f"({0 if mmm.augmented_rows_ is None else len(mmm.augmented_rows_)} rows); model: <b>{cfg.model}</b>; "
-        f"bootstrap refits: {cfg.bootstrap}. Models are fitted on observed + augmented rows; every KPI is computed "
+        + (f"inference: {cfg.inference}. " if cfg.model == "bayes" else f"bootstrap refits: {cfg.bootstrap}. ")
+        + f"Models are fitted on observed + augmented rows; every KPI is computed "
         f"on the observed weeks only, and also from the same model fitted without augmentation (variant "
         f"<i>observed</i>). Adstock decays (fitted): {', '.join(f'{c} {d:.2f}' for c, d in mmm.decays_.items())}"
         + (f"; true: {', '.join(f'{c} {d:.2f}' for c, d in truth.params['decay'].items())}" if truth is not None else "")
@@ -203,8 +211,15 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
     cols = ["variant", "channel", "spend", "spend_share", "contribution", "effect_share", "roi", "roi_lower",
             "roi_upper", "roi_aug_sd", "mroi", "mroi_lower", "mroi_upper"]
     roi_body = "{chart:roi}" + f"<p class='note'>{_interval_caption(cfg)}</p>" + table_html(s[cols])
-    heading = f"point and {cfg.interval:.0%} interval from {cfg.bootstrap} refits" if cfg.bootstrap else "single fit"
+    if cfg.model == "bayes":
+        heading = f"posterior median and {cfg.interval:.0%} credible interval"
+    else:
+        heading = f"point and {cfg.interval:.0%} interval from {cfg.bootstrap} refits" if cfg.bootstrap else "single fit"
     out.append((f"ROI and marginal ROI ({heading})", roi_body))
+    if mmm.diagnostics_:
+        out.append(("Convergence of the Bayesian model", _convergence(mmm.diagnostics_)))
+    if results.lift is not None:
+        out.append(("Lift tests: measured vs predicted", table_html(results.lift)))
     out.append(("Business coherence", rs.coherence_html(coherence, main)))
     out.append(("Statistical robustness: observed vs augmented", rs.robustness_html(diag, cfg)))
     graph_body = "{chart:graph}"
@@ -224,8 +239,28 @@ def _sections(mmm: MarketingMixModel, results, budget, truth, diag: Diagnostics,
     return out
 
 
+def _convergence(diagnostics: dict) -> str:
+    """One paragraph per variant: inference method, worst R-hat and ESS, divergences, warnings."""
+    parts = []
+    for v, d in diagnostics.items():
+        if d.method == "nuts":
+            line = (f"{v}: NUTS, max R-hat {d.max_r_hat:.3f}, min effective sample size {d.min_ess:.0f}, "
+                    f"{d.divergences} divergent transitions.")
+        else:
+            line = f"{v}: Laplace approximation at the posterior mode (no R-hat or ESS: draws are independent)."
+        warn = "".join(f" <b>Warning:</b> {html.escape(w)}." for w in d.warnings)
+        parts.append(f"<p>{line}{warn}</p>")
+    return "".join(parts)
+
+
 def _interval_caption(cfg: MMMConfig) -> str:
     """What the points and intervals are, and what they are not."""
+    if cfg.model == "bayes":
+        return (
+            f"Every KPI's point is the median over posterior draws ({cfg.inference}) and its interval their central "
+            f"{cfg.interval:.0%}: a credible interval given the model, its priors, the graph and any lift tests. "
+            "docs/marketing-mix.md reports how often such intervals cover the true ROI on simulated markets."
+        )
     if not cfg.bootstrap:
         return "No refits (bootstrap: 0): every point is the single fit on all weeks, without an interval."
     ensemble = f"the {cfg.bootstrap} refits" + (" reflected about the full fit" if cfg.interval_method == "basic" else "")
