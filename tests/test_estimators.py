@@ -51,7 +51,7 @@ def linear_fits():
     key = jax.random.key(0)
     return {
         "anm_ridge": ANM("ridge").fit(X, y, key=key),
-        "anm_mlp": ANM("mlp", regressor_params={"hidden_sizes": (16,), "max_epochs": 200}).fit(X, y, key=key),
+        "anm_mlp": ANM("mlp", regressor_params={"hidden_layer_sizes": (16,), "max_iter": 200}).fit(X, y, key=key),
         "mdn": SMALL_MDN.fit(X, y, key=key),
     }
 
@@ -271,7 +271,7 @@ def test_differentiable_in_the_parameters(linear_fits):
     ],
 )
 def test_bad_estimator_specs(spec, message):
-    train = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "colour": ["a", "b", "a", "b"], "y": [0.0, 1.0, 2.0, 2.5]})
+    train = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "colour": pd.Categorical(["a", "b", "a", "b"]), "y": [0.0, 1.0, 2.0, 2.5]})
     graph = {"directed": [["x", "colour"], ["colour", "y"]]}
     with pytest.raises(ValueError, match=message):
         cda.sample(train, graph, 5, estimator=spec)
@@ -327,7 +327,7 @@ def test_study_estimator_arm_and_cli(monkeypatch, tmp_path):
     train = _chain(40, 17)
     data, w, info, generated = _protocol._weighted_sets("sample_anm_ridge", train, CHAIN, Settings(), Protocol(), 0)
     assert len(data) == 80 and info["n_generated"] == 40 and generated[2] is None
-    np.testing.assert_allclose([w[:40].sum(), w[40:].sum()], [0.5, 0.5])
+    np.testing.assert_allclose([w[:40].sum(), w[40:].sum()], [20.0, 20.0])  # α = 0.5, weights summing to n = 40
     assert not data.iloc[40:]["z"].isin(train["z"]).any()  # new values, not training ones
 
     seen = {}

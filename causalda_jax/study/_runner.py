@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
@@ -66,8 +67,10 @@ def _use_cache(cache_dir: str) -> None:
     # compiled by one worker (or by an earlier study) is not compiled again by the next.
     import jax
 
-    # Ctrl-C reaches every process of the terminal; the parent stops the workers itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C reaches every process of the terminal; the parent stops its local workers itself.
+    # A Dask worker runs cells in a thread, where signals cannot (and need not) be set.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not jax.config.jax_compilation_cache_dir:
         jax.config.update("jax_compilation_cache_dir", cache_dir)
 
