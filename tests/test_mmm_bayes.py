@@ -195,7 +195,7 @@ def test_workflow_reports_posterior_intervals_and_convergence(market, tmp_path):
     out = run_workflow(sim.data, cfg, str(tmp_path), truth=sim)
     summary = out["results"].summary
     assert (summary["roi_lower"] <= summary["roi"]).all() and (summary["roi"] <= summary["roi_upper"]).all()
-    assert out["diagnostics"]["observed"]["method"] == "map"
+    assert out["convergence"]["observed"]["method"] == "map"
     page = (tmp_path / "index.html").read_text()
     assert "Convergence of the Bayesian model" in page and "credible interval" in page
     assert (tmp_path / "diagnostics.csv").exists()

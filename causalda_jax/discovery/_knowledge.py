@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 
 from .._graph import cycle_path
+from .._spec_file import read_spec
 
 __all__ = ["Knowledge"]
 
@@ -268,26 +269,8 @@ class Knowledge:
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike]) -> "Knowledge":
-        """Read knowledge from a ``.json``, ``.yaml`` or ``.yml`` file."""
-        text = str(path)
-        try:
-            with open(path, encoding="utf-8") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            raise FileNotFoundError(f"knowledge file not found: {text}") from None
-        if text.lower().endswith((".yaml", ".yml")):
-            import yaml
-
-            try:
-                spec = yaml.safe_load(raw)
-            except yaml.YAMLError as e:
-                raise ValueError(f"knowledge file {text} is not valid YAML: {e}") from None
-        else:
-            try:
-                spec = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"knowledge file {text} is not valid JSON: {e}") from None
-        return cls.from_dict(spec or {})
+        """Read knowledge from a ``.json``, ``.yaml`` or ``.yml`` file (any other name is read as JSON)."""
+        return cls.from_dict(read_spec(path, "knowledge", json_fallback=True))
 
     def save(self, path: Union[str, os.PathLike]) -> None:
         """Write to ``path`` as YAML when it ends in ``.yaml``/``.yml``, JSON otherwise."""

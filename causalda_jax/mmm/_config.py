@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping
 from typing import Any, Union
 
 import numpy as np
 
+from .._spec_file import read_spec
 from ._intervals import INTERVAL_METHODS
 
 __all__ = ["MMMConfig", "load_config"]
@@ -313,26 +313,7 @@ def load_config(path: Union[str, os.PathLike]) -> MMMConfig:
     """Read a :class:`MMMConfig` from ``.json``, ``.yaml`` or ``.yml``; relative graph and
     knowledge paths are resolved against the config's folder."""
     text = str(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"config file not found: {text}") from None
-    if text.lower().endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            spec = yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise ValueError(f"config file {text} is not valid YAML: {e}") from None
-    elif text.lower().endswith(".json"):
-        try:
-            spec = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"config file {text} is not valid JSON: {e}") from None
-    else:
-        raise ValueError(f"config file {text} must end in .json, .yaml or .yml")
-    spec = dict(spec or {})
+    spec = read_spec(path, "config")
     folder = os.path.dirname(os.path.abspath(text))
     for key in ("graph", "knowledge"):
         value = spec.get(key)

@@ -159,7 +159,7 @@ def run_workflow(
         "charts": charts,
     }
     if mmm.diagnostics_:
-        summary["diagnostics"] = {
+        run["convergence"] = {
             v: {"method": d.method, "max_r_hat": d.max_r_hat, "min_ess": d.min_ess, "divergences": d.divergences,
                 "warnings": list(d.warnings)}
             for v, d in mmm.diagnostics_.items()
