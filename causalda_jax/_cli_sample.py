@@ -103,7 +103,7 @@ def sample_command(
         ("training rows", f"{len(frame):,}"),
         ("sampled rows", f"{n_written:,}"),
         ("mode", "exact" if neighbors is None else f"truncated (neighbors={neighbors})"),
-        *_leaf_choices(rows.attrs.get("sampling")),
+        *_leaf_choices(None if to_dir else rows.attrs.get("sampling")),
         ("time", f"{elapsed:.2f} s"),
         ("written to", str(output)),
     ])
