@@ -55,13 +55,10 @@ def enable_compile_cache() -> Path | None:
     """
     if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
         return None
-    if "jax" in sys.modules:
-        import jax
-
-        configured = jax.config.jax_compilation_cache_dir
-        if configured:
-            return Path(configured)
-    elif "JAX_COMPILATION_CACHE_DIR" in os.environ:
+    jax = sys.modules.get("jax")
+    if jax is not None and jax.config.jax_compilation_cache_dir:
+        return Path(jax.config.jax_compilation_cache_dir)
+    if jax is None and "JAX_COMPILATION_CACHE_DIR" in os.environ:
         given = os.environ["JAX_COMPILATION_CACHE_DIR"]
         return Path(given) if given else None
     path = compile_cache_dir()
@@ -69,7 +66,7 @@ def enable_compile_cache() -> Path | None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None  # a read-only home: run without the cache
-    if "jax" in sys.modules:
+    if jax is not None:
         jax.config.update("jax_compilation_cache_dir", str(path))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", _MIN_COMPILE_S)
     else:

@@ -87,7 +87,7 @@ def _weighted_sets(arm: str, train: pd.DataFrame, graph, settings: Settings, pro
     """The weighted training set of an arm and what is known about its generated part."""
     n = len(train)
     info: dict[str, Any] = {"status": "ok", "empty": False, "n_generated": 0}
-    uniform = np.full(n, 1.0 / n)
+    uniform = np.ones(n)  # every arm's weights sum to n_train (see _mixture)
     if arm == "baseline":
         return train, uniform, info, None
     if arm == "augment":
@@ -187,16 +187,15 @@ def run_once(settings: Settings, protocol: Protocol, seed: int) -> pd.DataFrame:
             t0 = time.perf_counter()
             X_arm, w, info, generated = _weighted_sets(arm, train, graph, settings, protocol, seed)
             metrics = _set_metrics(train, X_arm, w, generated, reference, protocol, seed)
-            w_fit = w * (len(train) / w.sum())  # baseline and empty arms carry 1/n weights
             for target in targets:
                 if arm == "baseline" or info["empty"]:
                     if target not in baseline_fits:
                         X = X_arm.drop(columns=[target])
-                        baseline_fits[target] = _fit_predict(X, X_arm[target], w_fit, test.drop(columns=[target]), protocol, seed)
+                        baseline_fits[target] = _fit_predict(X, X_arm[target], w, test.drop(columns=[target]), protocol, seed)
                     pred, params = baseline_fits[target]
                 else:
                     X = X_arm.drop(columns=[target])
-                    pred, params = _fit_predict(X, X_arm[target], w_fit, test.drop(columns=[target]), protocol, seed)
+                    pred, params = _fit_predict(X, X_arm[target], w, test.drop(columns=[target]), protocol, seed)
                 rows.append(
                     {
                         **base,
