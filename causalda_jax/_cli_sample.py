@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from ._cli_augment import check_outputs, fail, parse_bandwidth, parse_columns, print_summary, read_graph, read_table
-from ._output import check_output, write_file
+from ._cli_io import (
+    BandwidthOption,
+    BandwidthScaleOption,
+    CategoricalOption,
+    DataArgument,
+    GraphOption,
+    KernelOption,
+    check_folder,
+    check_outputs,
+    fail,
+    parse_bandwidth,
+    parse_columns,
+    print_summary,
+    read_graph,
+    read_table,
+)
+from ._output import write_file
 
 
 def _leaf_choices(stats: dict | None) -> list[tuple[str, str]]:
@@ -25,48 +39,58 @@ def _leaf_choices(stats: dict | None) -> list[tuple[str, str]]:
 
 
 def sample_command(
-    data: Path = typer.Argument(..., help="Training data: .csv or .parquet, one column per graph node."),
-    graph: Path = typer.Option(..., "--graph", "-g", help='Graph JSON: {"nodes", "directed", "bidirected"}.'),
-    output: Path = typer.Option(
-        ..., "--output", "-o", help="Where to write: .parquet, .csv, or a directory (no suffix) for parquet parts."
-    ),
-    n_samples: int = typer.Option(..., "--n-samples", "-n", help="Number of rows to draw."),
-    seed: int = typer.Option(0, help="Random seed; the same seed gives the same rows."),
-    kernel: str = typer.Option("gaussian", help="gaussian or epanechnikov."),
-    bandwidth: str = typer.Option("normal_reference", help="normal_reference, silverman, scott, or a number."),
-    bandwidth_scale: float = typer.Option(1.0, help="τ, multiplies every bandwidth."),
-    categorical: Optional[str] = typer.Option(None, help="Comma-separated columns to treat as categorical."),
-    smoothing: float = typer.Option(0.0, help="Kernel noise of scale s·h on continuous values (0: none)."),
-    neighbors: Optional[int] = typer.Option(None, help="Approximate: only the nearest k-d tree leaves (≥ k rows)."),
-    devices: Optional[int] = typer.Option(None, help="Devices to split the samples over (default: all)."),
-    part_rows: Optional[int] = typer.Option(None, help="Rows per parquet part in a directory (default 2**20)."),
-    distributed: bool = typer.Option(
-        False,
-        help="Join a jax.distributed job ($JAX_COORDINATOR_ADDRESS, $JAX_NUM_PROCESSES, $JAX_PROCESS_ID) "
-        "and write this process's share of the parts.",
-    ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
+    data: DataArgument,
+    graph: GraphOption,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Where to write: .parquet, .csv, or a directory (no suffix) for parquet parts."
+        ),
+    ],
+    n_samples: Annotated[int, typer.Option("--n-samples", "-n", help="Number of rows to draw.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same rows.")] = 0,
+    kernel: KernelOption = "gaussian",
+    bandwidth: BandwidthOption = "normal_reference",
+    bandwidth_scale: BandwidthScaleOption = 1.0,
+    categorical: CategoricalOption = None,
+    smoothing: Annotated[
+        float, typer.Option("--smoothing", help="Kernel noise of scale s·h on continuous values (0: none).")
+    ] = 0.0,
+    neighbors: Annotated[
+        Optional[int], typer.Option("--neighbors", help="Approximate: only the nearest k-d tree leaves (≥ k rows).")
+    ] = None,
+    devices: Annotated[
+        Optional[int], typer.Option("--devices", help="Devices to split the samples over (default: all).")
+    ] = None,
+    part_rows: Annotated[
+        Optional[int], typer.Option("--part-rows", help="Rows per parquet part in a directory (default 2**20).")
+    ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed/--no-distributed",
+            help="Join a jax.distributed job ($JAX_COORDINATOR_ADDRESS, $JAX_NUM_PROCESSES, $JAX_PROCESS_ID) "
+            "and write this process's share of the parts.",
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
 ) -> None:
     """Draw N-SAMPLES rows from the kernel-conditional factorization of DATA under GRAPH."""
-    console = Console(stderr=True)
     suffix = output.suffix.lower()
     to_dir = output.is_dir() or suffix == ""
     if to_dir:
         # A directory of parts resumes its own run and refuses any other (checked by the writer);
         # here only that it holds none of the inputs.
-        try:
-            check_output(output, inputs=[data, graph], overwrite=True, folder=True)
-        except ValueError as e:
-            fail(console, f"--output: {e}")
+        check_folder("--output", output, [data, graph], force=True)
     else:
-        check_outputs(console, [("--output", output, (".csv", ".parquet", ".pq"))], [data, graph], force)
+        check_outputs([("--output", output, (".csv", ".parquet", ".pq"))], [data, graph], force)
     if distributed and not to_dir:
-        fail(console, f"--distributed writes one set of parts per process: give a directory, not {output}")
+        fail(f"--distributed writes one set of parts per process: give a directory, not {output}")
     try:
         frame = read_table(data)
         causal_graph = read_graph(graph)
     except ValueError as e:
-        fail(console, str(e))
+        fail(str(e))
     from ._distributed import initialize_processes
     from ._sample import NoConditionalError, sample
 
@@ -89,7 +113,7 @@ def sample_command(
             **({"out": output, "part_rows": part_rows} if to_dir else {}),
         )
     except (ValueError, TypeError, MemoryError, NoConditionalError) as e:
-        fail(console, str(e))
+        fail(str(e))
     elapsed = time.perf_counter() - start
     if to_dir:
         n_written = rows.n_rows

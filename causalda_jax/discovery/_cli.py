@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from .._cli_augment import check_outputs, fail, read_table
+from .._cli_io import check_outputs, fail, read_table
 from .._output import write_file
 
 __all__ = ["discover_command"]
@@ -17,24 +16,34 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
 def discover_command(
-    data: Path = typer.Argument(..., help="CSV file, one numeric column per variable."),
-    output: Path = typer.Option(..., "-o", "--output", help="GRAPH.json to write (the format `causalda augment` reads)."),
-    knowledge: Optional[Path] = typer.Option(None, "--knowledge", "-k", help="Knowledge JSON or YAML file.",
-                                             exists=True, dir_okay=False),
-    report: Optional[Path] = typer.Option(
-        None, "--report", help="Write the disagreement report (markdown) here, and every verdict to the same name .csv."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a drawing (e.g. GRAPH.png), edges coloured by agreement."),
-    method: str = typer.Option("dagma", "--method", help="dagma, dagma-mlp or pc."),
-    n_bootstrap: Optional[int] = typer.Option(None, "--bootstrap", help="Bootstrap resamples (default depends on method)."),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the CI tests."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum edge strength (DAGMA)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
-    force: bool = typer.Option(False, "--force", help="Replace existing output files."),
+    data: Annotated[Path, typer.Argument(help="CSV file, one numeric column per variable.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="GRAPH.json to write (the format `causalda augment` reads).")
+    ],
+    knowledge: Annotated[
+        Optional[Path],
+        typer.Option("--knowledge", "-k", help="Knowledge JSON or YAML file.", exists=True, dir_okay=False),
+    ] = None,
+    report: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--report", help="Write the disagreement report (markdown) here, and every verdict to the same name .csv."
+        ),
+    ] = None,
+    plot: Annotated[
+        Optional[Path], typer.Option("--plot", help="Write a drawing (e.g. GRAPH.png), edges coloured by agreement.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="dagma, dagma-mlp or pc.")] = "dagma",
+    n_bootstrap: Annotated[
+        Optional[int], typer.Option("--bootstrap", help="Bootstrap resamples (default depends on method).")
+    ] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the CI tests.")] = 0.05,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Minimum edge strength (DAGMA).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
 ) -> None:
     """Learn a causal DAG from DATA and expert knowledge; report where they disagree."""
-    console = Console(stderr=True)
     check_outputs(
-        console,
         [("--output", output, (".json",)), ("--report", report, None),
          ("--report (its verdict table)", None if report is None else _verdict_table(report), None),
          ("--plot", plot, PLOT_SUFFIXES)],
@@ -42,18 +51,18 @@ def discover_command(
         force,
     )
     if n_bootstrap is not None and n_bootstrap < 0:
-        fail(console, f"--bootstrap must be >= 0, got {n_bootstrap}")
+        fail(f"--bootstrap must be >= 0, got {n_bootstrap}")
     try:
         frame = read_table(data)
     except ValueError as e:
-        fail(console, str(e))
+        fail(str(e))
     from ._discover import discover
 
     try:
         result = discover(frame, None if knowledge is None else str(knowledge), method=method,
                           n_bootstrap=n_bootstrap, alpha=alpha, threshold=threshold, seed=seed)
     except (ValueError, TypeError, FileNotFoundError) as e:
-        fail(console, str(e))
+        fail(str(e))
     write_file(output, result.to_json)
     conflicts = result.report.conflicts
     typer.echo(f"{result.graph.number_of_edges()} edges over {result.graph.number_of_nodes()} variables -> {output}")

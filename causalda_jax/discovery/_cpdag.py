@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from ._pc import _meek
+from ._pc import orient_by_meek_rules
 
 __all__ = ["compelled_edges"]
 
@@ -37,5 +37,5 @@ def compelled_edges(dag: np.ndarray) -> np.ndarray:
             if not adj[i, j]:
                 directed[i, k] = directed[j, k] = True
     undirected = adj & ~directed & ~directed.T
-    directed, _ = _meek(directed, undirected, adj, allowed=dag)
+    directed, _ = orient_by_meek_rules(directed, undirected, adj, allowed=dag)
     return directed & dag

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._ci_tests import CITest
 
-__all__ = ["PCOutput", "pc"]
+__all__ = ["PCOutput", "orient_by_meek_rules", "pc"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _skeleton(d, test, alpha, allowed, required, max_cond):
     return adj, pmax, sepsets
 
 
-def _meek(directed, undirected, adj, allowed):
+def orient_by_meek_rules(directed, undirected, adj, allowed):
     """Apply Meek rules R1-R3 until nothing changes, never orienting against ``allowed``."""
     d = adj.shape[0]
 
@@ -176,7 +176,7 @@ def pc(
                 if undirected[a, k] and allowed[a, k]:
                     directed[a, k] = True
                     undirected[a, k] = undirected[k, a] = False
-    directed, undirected = _meek(directed, undirected, adj, allowed)
+    directed, undirected = orient_by_meek_rules(directed, undirected, adj, allowed)
     dag = _extend(directed, undirected, allowed)
     if dag is None:
         # Conflicting v-structures (finite-sample errors) can leave no consistent extension;

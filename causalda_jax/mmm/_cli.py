@@ -10,21 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .._output import check_output, staged_folder, write_file
+from .._cli_io import check_folder, fail, read_table
+from .._output import staged_folder, write_file
 
 __all__ = ["demo_command", "mmm_command", "summary_tables"]
-
-
-def _check_folder(out: Path, inputs: list, force: bool) -> None:
-    """Refuse, before any work, an output folder that would replace an input or existing results."""
-    from rich.console import Console
-
-    from .._cli_augment import fail
-
-    try:
-        check_output(out, inputs=inputs, overwrite=force, folder=True)
-    except ValueError as e:
-        fail(Console(stderr=True), f"--out: {e}")
 
 
 def _relocate(result: dict, staging: Path, out: Path) -> dict:
@@ -139,12 +128,12 @@ def demo_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for the report, charts and tables.")] = Path(
         "causalda-demo"
     ),
-    weeks: Annotated[int, typer.Option(help="Weeks to simulate.")] = 156,
-    channels: Annotated[int, typer.Option(help="Number of media channels (3 to 6).")] = 4,
-    seed: Annotated[int, typer.Option(help="Seed of the simulation and of every fit.")] = 0,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap refits for the intervals.")] = 20,
-    augmentation: Annotated[str, typer.Option(help="'sample', 'augment' or 'none'.")] = "sample",
-    model: Annotated[str, typer.Option(help="'xgboost', 'mlp', 'linear' or 'bayes'.")] = "xgboost",
+    weeks: Annotated[int, typer.Option("--weeks", help="Weeks to simulate.")] = 156,
+    channels: Annotated[int, typer.Option("--channels", help="Number of media channels (3 to 6).")] = 4,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation and of every fit.")] = 0,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap refits for the intervals.")] = 20,
+    augmentation: Annotated[str, typer.Option("--augmentation", help="'sample', 'augment' or 'none'.")] = "sample",
+    model: Annotated[str, typer.Option("--model", help="'xgboost', 'mlp', 'linear' or 'bayes'.")] = "xgboost",
     quick: Annotated[bool, typer.Option("--quick", help="Small run for a smoke test (2 refits, 80 weeks).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:
@@ -158,7 +147,7 @@ def demo_command(
     import numpy as np
     from rich.console import Console
 
-    _check_folder(out, [], force)
+    check_folder("--out", out, [], force)
     from ._config import MMMConfig
     from ._simulate import CONTROLS, simulate
     from ._workflow import run_workflow
@@ -176,7 +165,7 @@ def demo_command(
             roi_range={c: [0.3, 4.0] for c in sim.channels}, kpi_column="conversions",
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e)) from None
+        fail(str(e))
     say(f"simulated {weeks} weeks, channels {', '.join(sim.channels)} (seed {seed}); true ROI "
         + ", ".join(f"{c} {r:.2f}" for c, r in sim.roi.items()))
     # A conversions column next to the sales target, so the report shows cost per acquisition:
@@ -195,51 +184,50 @@ def mmm_command(
     data: Annotated[Path, typer.Argument(help="Weekly CSV (or parquet): date, target, spends, controls.")],
     config: Annotated[Path, typer.Option("--config", "-c", help="Config file (.json, .yaml, .yml).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("causalda-mmm"),
-    bootstrap: Annotated[Optional[int], typer.Option(help="Override the config's bootstrap refits.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+    bootstrap: Annotated[
+        Optional[int], typer.Option("--bootstrap", help="Override the config's bootstrap refits.")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Override the config's seed.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output folder.")] = False,
 ) -> None:
     """Run the marketing mix workflow on your own weekly data and write the report into --out."""
     from rich.console import Console
 
-    from .._cli_augment import fail, read_table
-
-    errors = Console(stderr=True)
-    _check_folder(out, [data, config], force)
+    check_folder("--out", out, [data, config], force)
     from ._config import load_config
     from ._workflow import run_workflow
 
     console = Console()
     say = _progress(console)
     if config.is_dir():
-        fail(errors, f"--config: {config} is a folder; give the config file (.json, .yaml or .yml)")
+        fail(f"--config: {config} is a folder; give the config file (.json, .yaml or .yml)")
     try:
         cfg = load_config(config)
     except (ValueError, TypeError, FileNotFoundError) as e:
-        fail(errors, f"--config: {e}")
+        fail(f"--config: {e}")
     # The graph and knowledge files the config names are inputs too.
     named = [v for v in (cfg.graph, cfg.knowledge) if isinstance(v, (str, Path)) and Path(v).is_file()]
-    _check_folder(out, [data, config, *named], force)
+    check_folder("--out", out, [data, config, *named], force)
     overrides = {k: v for k, v in {"bootstrap": bootstrap, "seed": seed}.items() if v is not None}
     try:
         cfg = dataclasses.replace(cfg, **overrides)
     except ValueError as e:
-        fail(errors, f"{' / '.join('--' + k for k in overrides)}: {e}")
+        fail(f"{' / '.join('--' + k for k in overrides)}: {e}")
     try:
         frame = read_table(data)
     except ValueError as e:
-        fail(errors, str(e))
+        fail(str(e))
     from ._data import validate_weekly
 
     try:
         validate_weekly(frame, cfg)
     except (ValueError, TypeError) as e:
-        fail(errors, f"DATA: {e}")
+        fail(f"DATA: {e}")
     say(f"read {len(frame)} rows, {frame.shape[1]} columns from {data}")
     try:
         with staged_folder(out) as staging:
             result = run_workflow(frame, cfg, str(staging), progress=say, title=f"Marketing mix report: {data.name}")
             result = _relocate(result, staging, out)
     except ValueError as e:
-        fail(errors, f"DATA: {e}")
+        fail(f"DATA: {e}")
     _finish(console, result)

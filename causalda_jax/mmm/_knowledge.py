@@ -6,10 +6,18 @@ from .._graph import CausalGraph
 from ._config import MMMConfig
 from ._simulate import SEASONALITY
 
-__all__ = ["default_knowledge", "expert_graph"]
+__all__ = ["default_knowledge", "expert_graph", "knowledge_tiers"]
 
 
-def _tiers(config: MMMConfig) -> list[list[str]]:
+def knowledge_tiers(config: MMMConfig) -> list[list[str]]:
+    """The causal order of a marketing mix's variables, earliest tier first (empty tiers left out).
+
+    Calendar features and controls, then media channels, then mediators, then the target.
+
+    Example:
+        >>> knowledge_tiers(MMMConfig(target="sales", channels=("tv", "radio"), seasonality=False))
+        [['tv', 'radio'], ['sales']]
+    """
     first = (list(SEASONALITY) if config.seasonality else []) + list(config.controls)
     tiers = [first, list(config.channels), list(config.mediators), [config.target]]
     return [t for t in tiers if t]
@@ -34,9 +42,9 @@ def default_knowledge(config: MMMConfig):
 
     calendar = list(SEASONALITY) if config.seasonality else []
     forbidden = [(u, v) for u in calendar for v in calendar if u != v]
-    nodes = [v for tier in _tiers(config) for v in tier]
+    nodes = [v for tier in knowledge_tiers(config) for v in tier]
     required = [(v, config.target) for v in nodes if v != config.target]
-    return Knowledge(required=required, forbidden=forbidden, tiers=_tiers(config))
+    return Knowledge(required=required, forbidden=forbidden, tiers=knowledge_tiers(config))
 
 
 def expert_graph(config: MMMConfig) -> CausalGraph:

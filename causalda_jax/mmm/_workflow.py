@@ -110,9 +110,9 @@ def run_workflow(
         with open(os.path.join(out, "discovery.md"), "w", encoding="utf-8") as f:
             f.write(mmm.discovery_.report.to_markdown(csv_link="disagreements.csv"))
 
-    from ._knowledge import _tiers
+    from ._knowledge import knowledge_tiers
 
-    tiers = _tiers(config)
+    tiers = knowledge_tiers(config)
     mult = np.linspace(0.0, config.response_max, 21)
     true_curves = true_response_curves(truth, mult) if truth is not None else None
     channels = list(config.channels)

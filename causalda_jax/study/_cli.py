@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .._cli_io import check_folder, fail
+
 __all__ = ["study_command"]
 
 
@@ -14,10 +16,16 @@ def study_command(
     scenario: Annotated[
         str, typer.Argument(help="mechanism, n_points, n_variables, degree, noise, outliers or threshold")
     ],
-    reps: Annotated[Optional[int], typer.Option("--reps", help="repetitions per value (default 20; 2 with --quick)")] = None,
+    reps: Annotated[
+        Optional[int], typer.Option("--reps", help="repetitions per value (default 20; 2 with --quick)")
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", help="worker processes")] = 1,
-    out: Annotated[Optional[Path], typer.Option("--out", help="output folder (default causalda-output/study_SCENARIO)")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="few values, 2 reps, 2 targets: a few minutes on 2 cores")] = False,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="output folder (default causalda-output/study_SCENARIO)")
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="few values, 2 reps, 2 targets: a few minutes on 2 cores")
+    ] = False,
     values: Annotated[
         Optional[str], typer.Option("--values", help="comma-separated values to sweep instead of the scenario's")
     ] = None,
@@ -34,18 +42,14 @@ def study_command(
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""
     from .._interrupt import note_kept
-    from .._output import check_output
     from ._scenarios import SCENARIOS
 
     if scenario not in SCENARIOS:
-        raise typer.BadParameter(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+        fail(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     target = out if out is not None else Path("causalda-output") / f"study_{scenario}"
     # A folder holding a study (config.json) is resumed; any other non-empty folder is refused.
     resumable = _holds_study(target)
-    try:
-        check_output(target, overwrite=force or resumable, folder=True)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--out") from None
+    check_folder("--out", target, [], force=force or resumable)
     from dataclasses import replace
 
     from ._protocol import ARMS, ESTIMATOR_ARMS, Protocol
@@ -59,12 +63,12 @@ def study_command(
         chosen = tuple(a.strip() for a in arms.split(",") if a.strip())
         unknown = [a for a in chosen if a not in ARMS + ESTIMATOR_ARMS]
         if unknown or not chosen:
-            raise typer.BadParameter(f"--arms: unknown arms {unknown}; choose from {', '.join(ARMS + ESTIMATOR_ARMS)}")
+            fail(f"--arms: unknown arms {unknown}; choose from {', '.join(ARMS + ESTIMATOR_ARMS)}")
         kwargs["protocol"] = replace(QUICK_PROTOCOL if quick else Protocol(), arms=chosen)
     try:
         results = run_study(scenario, reps=reps, jobs=jobs, out=target, quick=quick, progress=progress, **kwargs)
     except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+        fail(str(err))
     typer.echo(f"{len(results)} result rows; summary: {target / 'summary.md'}")
 
 
@@ -83,5 +87,5 @@ def _parse_values(text: str, known: tuple) -> tuple:
     kind = type(known[0])
     try:
         return tuple(kind(v.strip()) if kind is not int else int(float(v)) for v in text.split(",") if v.strip())
-    except ValueError as err:
-        raise typer.BadParameter(f"--values: cannot read {text!r} as {kind.__name__} values") from err
+    except ValueError:
+        fail(f"--values: cannot read {text!r} as {kind.__name__} values")
