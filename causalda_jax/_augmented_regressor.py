@@ -18,8 +18,8 @@ from __future__ import annotations
 import itertools
 import time
 import warnings
-from collections.abc import Hashable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,28 @@ __all__ = ["AugmentedRegressor"]
 
 METHODS = ("augment", "sample")
 GRID_KEYS = ("threshold", "bandwidth_scale", "aug_coeff", "augmentation_estimator")
+
+
+def _library_augment(data: pd.DataFrame, graph: CausalGraph, **kwargs: Any) -> Any:
+    from ._augment import augment
+
+    return augment(data, graph, **kwargs)
+
+
+def _library_sample(data: pd.DataFrame, graph: CausalGraph, n_samples: int, **kwargs: Any) -> pd.DataFrame:
+    from ._sample import sample
+
+    return sample(data, graph, n_samples, **kwargs)
+
+
+class Augmenters(NamedTuple):
+    """Where :class:`AugmentedRegressor` gets its rows: ``augment(data, graph, *, threshold,
+    bandwidth_scale, **augment_kwargs)`` returning an object with ``data`` and ``weights`` (like
+    :class:`~causalda_jax.AugmentedData`), and ``sample(data, graph, n_samples, *, seed,
+    bandwidth_scale, **augment_kwargs)`` returning a DataFrame."""
+
+    augment: Callable[..., Any]
+    sample: Callable[..., pd.DataFrame]
 
 
 class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
@@ -68,6 +90,11 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         augment_kwargs: extra keyword arguments for ``augment`` (``method="augment"``) or ``sample``
             (``method="sample"``): ``kernel``, ``bandwidth``, ``categorical``, ``max_rows``, ``smoothing``, ...
 
+    Class attribute:
+        augmenters: the :class:`Augmenters` that produce the rows (default: :func:`causalda_jax.augment`
+            and :func:`causalda_jax.sample`). A subclass may set its own, e.g. to plug in another
+            augmentation with the same signatures.
+
     Fitted attributes:
         estimator_: the refitted estimator. best_params_: the θ, τ, α and conditional estimator
         used (all but α are None when α = 0). best_score_, cv_results_ (DataFrame, one row per candidate; None without a grid).
@@ -87,6 +114,8 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         >>> round(reg.score(df[["x"]], df["y"]), 1)
         1.0
     """
+
+    augmenters = Augmenters(_library_augment, _library_sample)
 
     def __init__(
         self,
@@ -134,24 +163,16 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         graph = as_graph(self.graph)
         self._check_settings()
         data, features = self._joined(X, y, graph)
-        if self.param_grid is None:
-            best = {
-                "threshold": self.threshold,
-                "bandwidth_scale": self.bandwidth_scale,
-                "aug_coeff": float(self.aug_coeff),
-                "augmentation_estimator": self.augmentation_estimator,
-            }
-            self.cv_results_ = None
-            self.best_score_ = None
-            self.best_index_ = None
-        else:
-            best = self._search(data, features, graph)
+        search = self._given_setting() if self.param_grid is None else self._search(data, features, graph)
+        best = search.best_params
         if best["aug_coeff"] == 0:
             best = {**best, "threshold": None, "bandwidth_scale": None, "augmentation_estimator": None}
+        self.cv_results_, self.best_score_, self.best_index_ = search.cv_results, search.best_score, search.best_index
         self.best_params_ = best
-        aug_data, aug_w, self.augmentation_ = self._augmented(data, graph, best, seed=self.random_state, quiet=False)
-        self.estimator_, self.sample_weight_ = self._fit_mixed(data, features, aug_data, aug_w, best["aug_coeff"])
-        self.n_augmented_ = 0 if best["aug_coeff"] == 0 else len(aug_w)
+        final = self._augmented(data, graph, best, seed=self.random_state, quiet=False)
+        self.augmentation_ = final.record
+        self.estimator_, self.sample_weight_ = self._fit_mixed(data, features, final, best["aug_coeff"])
+        self.n_augmented_ = 0 if best["aug_coeff"] == 0 else len(final.weights)
         self.feature_names_in_ = np.asarray(features, dtype=object)
         self.n_features_in_ = len(features)
         return self
@@ -251,49 +272,46 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _augmented(
         self, data: pd.DataFrame, graph: CausalGraph, params: Mapping[str, Any], *, seed: int, quiet: bool
-    ) -> tuple[pd.DataFrame, np.ndarray, Any]:
+    ) -> "_Augmentation":
         """Augmented rows, their raw weights (sum <= 1) and the AugmentedData (None for sampling)."""
-        empty = (data.iloc[:0], np.zeros(0), None)
         if params["aug_coeff"] == 0:
-            return empty
-        kwargs = dict(self.augment_kwargs or {})
+            return _Augmentation.empty(data)
         with warnings.catch_warnings():
             if quiet:
                 warnings.simplefilter("ignore")
-            if self.method == "augment":
-                aug = _call_augment(
-                    data, graph, threshold=params["threshold"], bandwidth_scale=params["bandwidth_scale"], **kwargs
-                )
-                frame, weights, record = aug.data, np.asarray(aug.weights, dtype=np.float64), aug
-            else:
-                m = len(data) if self.n_samples is None else int(self.n_samples)
-                if params.get("augmentation_estimator") is not None:
-                    kwargs["estimator"] = params["augmentation_estimator"]
-                frame = _call_sample(data, graph, m, seed=seed, bandwidth_scale=params["bandwidth_scale"], **kwargs)
-                weights, record = np.full(len(frame), 1.0 / max(len(frame), 1)), None
-        if len(weights) != len(frame):
-            raise ValueError(f"augmentation returned {len(frame)} rows but {len(weights)} weights")
-        if len(weights) and not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
-            check_sample_weight(weights, len(weights), name="augmented weights")  # raises, naming the row
-        if len(frame) and set(frame.columns) != set(data.columns):
-            raise ValueError(f"augmentation returned columns {list(frame.columns)}, expected {list(data.columns)}")
-        if len(frame) == 0 or not weights.sum() > 0:
-            if not quiet:
-                warnings.warn(
-                    f"the augmentation is empty (threshold={params['threshold']}, bandwidth_scale="
-                    f"{params['bandwidth_scale']}); falling back to the baseline fit without augmentation. "
-                    "Lower the threshold or raise the bandwidth scale to get augmented rows",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            return empty[0], empty[1], record
-        return frame[list(data.columns)], weights, record
+            drawn = self._draw(data, graph, params, seed)
+        _check_augmentation(drawn, data)
+        if len(drawn.rows) and drawn.weights.sum() > 0:
+            return drawn._replace(rows=drawn.rows[list(data.columns)])
+        if not quiet:
+            warnings.warn(
+                f"the augmentation is empty (threshold={params['threshold']}, bandwidth_scale="
+                f"{params['bandwidth_scale']}); falling back to the baseline fit without augmentation. "
+                "Lower the threshold or raise the bandwidth scale to get augmented rows",
+                UserWarning,
+                stacklevel=3,
+            )
+        return _Augmentation.empty(data)._replace(record=drawn.record)
+
+    def _draw(self, data: pd.DataFrame, graph: CausalGraph, params: Mapping[str, Any], seed: int) -> "_Augmentation":
+        """Rows from :attr:`augmenters`: weighted (``method="augment"``) or equally weighted draws."""
+        kwargs = dict(self.augment_kwargs or {})
+        if self.method == "augment":
+            aug = self.augmenters.augment(
+                data, graph, threshold=params["threshold"], bandwidth_scale=params["bandwidth_scale"], **kwargs
+            )
+            return _Augmentation(aug.data, np.asarray(aug.weights, dtype=np.float64), aug)
+        m = len(data) if self.n_samples is None else int(self.n_samples)
+        if params.get("augmentation_estimator") is not None:
+            kwargs["estimator"] = params["augmentation_estimator"]
+        frame = self.augmenters.sample(data, graph, m, seed=seed, bandwidth_scale=params["bandwidth_scale"], **kwargs)
+        return _Augmentation(frame, np.full(len(frame), 1.0 / max(len(frame), 1)), None)
 
     def _fit_mixed(
-        self, data: pd.DataFrame, features: list, aug_data: pd.DataFrame, aug_w: np.ndarray, alpha: float
+        self, data: pd.DataFrame, features: list, aug: "_Augmentation", alpha: float
     ) -> tuple[Any, np.ndarray]:
-        w = mix_weights(len(data), aug_w, alpha)
-        rows = pd.concat([data, aug_data], ignore_index=True) if len(aug_w) and alpha > 0 else data
+        w = mix_weights(len(data), aug.weights, alpha)
+        rows = pd.concat([data, aug.rows], ignore_index=True) if len(aug.weights) and alpha > 0 else data
         keep = w > 0  # α = 1 zeroes the original rows; dropping them changes no weighted loss
         if not keep.all():
             rows, w = rows.loc[keep].reset_index(drop=True), w[keep]
@@ -312,84 +330,149 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             out.append({"threshold": t, "bandwidth_scale": s, "aug_coeff": a, "augmentation_estimator": e})
         return out
 
-    def _search(self, data: pd.DataFrame, features: list, graph: CausalGraph) -> dict:
-        from ._augment import AugmentationOverflowError
+    def _given_setting(self) -> "_SearchResult":
+        """The single setting of the constructor, without cross-validation."""
+        best = {
+            "threshold": self.threshold,
+            "bandwidth_scale": self.bandwidth_scale,
+            "aug_coeff": float(self.aug_coeff),
+            "augmentation_estimator": self.augmentation_estimator,
+        }
+        return _SearchResult(best, None, None, None)
 
+    def _search(self, data: pd.DataFrame, features: list, graph: CausalGraph) -> "_SearchResult":
+        """K-fold cross-validation over the candidates; the first best mean score wins."""
         if isinstance(self.cv, (int, np.integer)):
             splitter = KFold(int(self.cv), shuffle=True, random_state=self.random_state)
         else:
             splitter = check_cv(self.cv)
         scorer = check_scoring(self.estimator, scoring=self.scoring)
         candidates = self._candidates()
-        folds = list(splitter.split(data))
-        scores = np.full((len(candidates), len(folds)), np.nan)
-        n_aug = np.zeros((len(candidates), len(folds)))
-        fit_time = np.zeros((len(candidates), len(folds)))
-        failures: list[str] = []
-        empty: set[int] = set()
-        for k, (tr, va) in enumerate(folds):
-            train, val = data.iloc[tr].reset_index(drop=True), data.iloc[va]
-            cache: dict = {}  # (θ, τ, conditional) -> augmentation of this fold; reused for every α
-            for c, params in enumerate(candidates):
-                generated_by = (params["threshold"], params["bandwidth_scale"], repr(params["augmentation_estimator"]))
-                key = generated_by if params["aug_coeff"] > 0 else None
-                if key not in cache:
-                    try:
-                        cache[key] = self._augmented(train, graph, params, seed=self.random_state + k, quiet=True)
-                    except AugmentationOverflowError as e:
-                        cache[key] = e
-                        failures.append(f"threshold={params['threshold']}, bandwidth_scale="
-                                        f"{params['bandwidth_scale']}: {e}")
-                if isinstance(cache[key], Exception):
-                    continue  # score stays NaN: never selected
-                aug_data, aug_w, _ = cache[key]
-                if key is not None and len(aug_w) == 0:
-                    empty.add(c)
-                start = time.perf_counter()
-                est, _ = self._fit_mixed(train, features, aug_data, aug_w, params["aug_coeff"])
-                fit_time[c, k] = time.perf_counter() - start
-                scores[c, k] = scorer(est, val[features], val[self.target])
-                n_aug[c, k] = len(aug_w) if params["aug_coeff"] > 0 else 0
-        if failures:
-            warnings.warn(
-                "some candidates could not be augmented and were skipped: " + "; ".join(sorted(set(failures))),
-                UserWarning,
-                stacklevel=3,
-            )
-        if empty:
-            warnings.warn(
-                f"the augmentation was empty in some folds for {len(empty)} candidate(s); those folds were fitted "
-                "without augmentation (see cv_results_['mean_n_augmented'])",
-                UserWarning,
-                stacklevel=3,
-            )
+        folds = [
+            self._score_fold(data.iloc[tr].reset_index(drop=True), data.iloc[va], features, graph, candidates, scorer,
+                             seed=self.random_state + k)
+            for k, (tr, va) in enumerate(splitter.split(data))
+        ]
+        _warn_about_folds(folds)
+        scores = np.stack([f.scores for f in folds], axis=1)
         # A candidate's mean is NaN if any fold failed; NaN never wins. argmax takes the first maximum
         # and the baseline (α = 0) is first, so augmentation must strictly beat it to be chosen.
         mean = scores.mean(axis=1)
         best = int(np.nanargmax(np.where(np.isnan(mean), -np.inf, mean)))
-        table = {f"param_{k}": [p[k] for p in candidates] for k in GRID_KEYS}
-        for k in range(len(folds)):
-            table[f"split{k}_test_score"] = scores[:, k]
-        table["mean_test_score"] = mean
-        table["std_test_score"] = scores.std(axis=1)
-        table["rank_test_score"] = pd.Series(mean).rank(ascending=False, method="min", na_option="bottom").astype(int)
-        table["mean_n_augmented"] = n_aug.mean(axis=1)
-        table["mean_fit_time"] = fit_time.mean(axis=1)
-        self.cv_results_ = pd.DataFrame(table)
-        self.best_index_ = best
-        self.best_score_ = float(mean[best])
-        return dict(candidates[best])
+        return _SearchResult(dict(candidates[best]), best, float(mean[best]), _cv_table(candidates, folds))
+
+    def _fold_augmentations(self, train: pd.DataFrame, graph: CausalGraph, candidates: list, seed: int):
+        """One augmentation of the training fold per (θ, τ, conditional), shared by every α; an
+        :class:`AugmentationOverflowError` stands in for the augmentation it stopped."""
+        from ._augment import AugmentationOverflowError
+
+        by_key: dict = {}
+        failures = []
+        for params in candidates:
+            key = _generated_by(params)
+            if key in by_key:
+                continue
+            try:
+                by_key[key] = self._augmented(train, graph, params, seed=seed, quiet=True)
+            except AugmentationOverflowError as e:
+                by_key[key] = e
+                failures.append(f"threshold={params['threshold']}, bandwidth_scale={params['bandwidth_scale']}: {e}")
+        return by_key, failures
+
+    def _score_fold(self, train, val, features, graph, candidates, scorer, *, seed: int) -> "_FoldScores":
+        """Fit every candidate on the (augmented) training fold and score it on the validation fold."""
+        by_key, failures = self._fold_augmentations(train, graph, candidates, seed)
+        n = len(candidates)
+        scores, n_aug, fit_time = np.full(n, np.nan), np.zeros(n), np.zeros(n)
+        empty = set()
+        for c, params in enumerate(candidates):
+            aug = by_key[_generated_by(params)]
+            if isinstance(aug, Exception):
+                continue  # score stays NaN: never selected
+            if params["aug_coeff"] > 0 and len(aug.weights) == 0:
+                empty.add(c)
+            start = time.perf_counter()
+            est, _ = self._fit_mixed(train, features, aug, params["aug_coeff"])
+            fit_time[c] = time.perf_counter() - start
+            scores[c] = scorer(est, val[features], val[self.target])
+            n_aug[c] = len(aug.weights) if params["aug_coeff"] > 0 else 0
+        return _FoldScores(scores, n_aug, fit_time, failures, frozenset(empty))
 
 
-def _call_augment(data: pd.DataFrame, graph: CausalGraph, **kwargs: Any) -> Any:
-    # Looked up at call time so tests can substitute a fake augmentation.
-    from ._augment import augment
+class _Augmentation(NamedTuple):
+    """Augmented rows, their raw weights (sum <= 1) and the record (``AugmentedData``; None for sampling)."""
 
-    return augment(data, graph, **kwargs)
+    rows: pd.DataFrame
+    weights: np.ndarray
+    record: Any
+
+    @classmethod
+    def empty(cls, data: pd.DataFrame) -> "_Augmentation":
+        return cls(data.iloc[:0], np.zeros(0), None)
 
 
-def _call_sample(data: pd.DataFrame, graph: CausalGraph, n_samples: int, **kwargs: Any) -> pd.DataFrame:
-    # Looked up at call time so tests can substitute a fake sampler.
-    from ._sample import sample
+class _FoldScores(NamedTuple):
+    """One fold of the search, per candidate."""
 
-    return sample(data, graph, n_samples, **kwargs)
+    scores: np.ndarray  # validation score (NaN when the augmentation failed)
+    n_augmented: np.ndarray  # augmented rows in the fit
+    fit_time: np.ndarray  # seconds
+    failures: list  # augmentations that overflowed, in words
+    empty: frozenset  # candidates whose augmentation came back empty
+
+
+class _SearchResult(NamedTuple):
+    best_params: dict
+    best_index: int | None
+    best_score: float | None
+    cv_results: pd.DataFrame | None
+
+
+def _generated_by(params: Mapping[str, Any]) -> tuple | None:
+    """What an augmentation depends on (None for the baseline, which has none)."""
+    if params["aug_coeff"] > 0:
+        return (params["threshold"], params["bandwidth_scale"], repr(params["augmentation_estimator"]))
+    return None
+
+
+def _check_augmentation(drawn: _Augmentation, data: pd.DataFrame) -> None:
+    frame, weights = drawn.rows, drawn.weights
+    if len(weights) != len(frame):
+        raise ValueError(f"augmentation returned {len(frame)} rows but {len(weights)} weights")
+    if len(weights) and not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+        check_sample_weight(weights, len(weights), name="augmented weights")  # raises, naming the row
+    if len(frame) and set(frame.columns) != set(data.columns):
+        raise ValueError(f"augmentation returned columns {list(frame.columns)}, expected {list(data.columns)}")
+
+
+def _warn_about_folds(folds: list) -> None:
+    failures = sorted({f for fold in folds for f in fold.failures})
+    if failures:
+        warnings.warn(
+            "some candidates could not be augmented and were skipped: " + "; ".join(failures),
+            UserWarning,
+            stacklevel=4,
+        )
+    empty = set().union(*(fold.empty for fold in folds))
+    if empty:
+        warnings.warn(
+            f"the augmentation was empty in some folds for {len(empty)} candidate(s); those folds were fitted "
+            "without augmentation (see cv_results_['mean_n_augmented'])",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _cv_table(candidates: list, folds: list) -> pd.DataFrame:
+    """``cv_results_``: one row per candidate, as scikit-learn's searches lay it out."""
+    scores = np.stack([f.scores for f in folds], axis=1)
+    mean = scores.mean(axis=1)
+    table = {f"param_{k}": [p[k] for p in candidates] for k in GRID_KEYS}
+    for k in range(len(folds)):
+        table[f"split{k}_test_score"] = scores[:, k]
+    table["mean_test_score"] = mean
+    table["std_test_score"] = scores.std(axis=1)
+    table["rank_test_score"] = pd.Series(mean).rank(ascending=False, method="min", na_option="bottom").astype(int)
+    table["mean_n_augmented"] = np.stack([f.n_augmented for f in folds], axis=1).mean(axis=1)
+    table["mean_fit_time"] = np.stack([f.fit_time for f in folds], axis=1).mean(axis=1)
+    return pd.DataFrame(table)

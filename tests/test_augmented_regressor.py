@@ -1,4 +1,5 @@
-"""AugmentedRegressor: weight mixing by hand, CV by hand, fakes for selection logic, real augment end to end."""
+"""AugmentedRegressor: weight mixing by hand, CV by hand, injected fake augmenters for selection logic, real augment
+end to end."""
 
 import types
 import warnings
@@ -14,9 +15,8 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.tree import DecisionTreeRegressor
 from xgboost import XGBRegressor
 
-import causalda_jax._augmented_regressor as ar
 from causalda_jax import AugmentedData, CausalGraph
-from causalda_jax._augmented_regressor import AugmentedRegressor
+from causalda_jax._augmented_regressor import AugmentedRegressor, Augmenters
 from causalda_jax._sample_weight import mix_weights
 from causalda_jax.models import MLPRegressor
 
@@ -59,6 +59,19 @@ def _fake_augment(rows, weights, calls=None):
     return fake
 
 
+def _unused(*args, **kwargs):
+    raise AssertionError("this augmenter must not run")
+
+
+def _with_augmenters(augment=_unused, sample=_unused):
+    """An AugmentedRegressor class that draws its rows from the given stand-ins."""
+
+    class Injected(AugmentedRegressor):
+        augmenters = Augmenters(augment, sample)
+
+    return Injected
+
+
 def test_mix_weights_by_hand():
     # n = 4 originals, augmented weights (0.2, 0.3), α = 0.4: raw (0.15,)*4 + (0.08, 0.12), total 0.8,
     # rescaled by 4 / 0.8 = 5 to sum to n.
@@ -74,12 +87,12 @@ def test_mix_weights_by_hand():
         mix_weights(3, np.array([0.1]), 1.5)
 
 
-def test_fit_passes_mixed_rows_and_weights(monkeypatch, rng):
+def test_fit_passes_mixed_rows_and_weights(rng):
     data = _frame(10, rng)
     extra = pd.DataFrame({"x": [5.0, 6.0, 7.0], "y": [10.0, 20.0, 30.0]})
     calls = []
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(extra, [0.1, 0.2, 0.1], calls))
-    reg = AugmentedRegressor(WeightedMean(), GRAPH, "y", aug_coeff=0.25, threshold=0.05, bandwidth_scale=2.0)
+    Regressor = _with_augmenters(augment=_fake_augment(extra, [0.1, 0.2, 0.1], calls))
+    reg = Regressor(WeightedMean(), GRAPH, "y", aug_coeff=0.25, threshold=0.05, bandwidth_scale=2.0)
     reg.fit(data[["x"]], data["y"])
     (seen, kwargs), = calls
     pd.testing.assert_frame_equal(seen, data)
@@ -97,13 +110,13 @@ def test_fit_passes_mixed_rows_and_weights(monkeypatch, rng):
     assert reg.cv_results_ is None
 
 
-def test_y_forms_agree_and_inputs_are_not_mutated(monkeypatch, rng):
+def test_y_forms_agree_and_inputs_are_not_mutated(rng):
     data = _frame(12, rng)
     data.index = np.arange(100, 112)
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(lambda d: d.iloc[:4] * 2, np.full(4, 0.25)))
+    Regressor = _with_augmenters(augment=_fake_augment(lambda d: d.iloc[:4] * 2, np.full(4, 0.25)))
     X, y = data[["x"]], data["y"]
     X_before, y_before = X.copy(), y.copy()
-    reg = AugmentedRegressor(WeightedMean(), GRAPH, "y")
+    reg = Regressor(WeightedMean(), GRAPH, "y")
     preds = [
         clone(reg).fit(X, y).predict(X),
         clone(reg).fit(X, y.to_numpy()).predict(X),
@@ -131,7 +144,7 @@ def test_sklearn_clone_and_nested_params():
     assert other.estimator.max_depth == 2 and reg.estimator.max_depth == 3
 
 
-def test_bad_input_is_a_clear_error(monkeypatch, rng):
+def test_bad_input_is_a_clear_error(rng):
     data = _frame(10, rng)
     X, y = data[["x"]], data["y"]
     with pytest.raises(ValueError, match="target 'z' is not a node of the graph"):
@@ -165,46 +178,46 @@ def test_bad_input_is_a_clear_error(monkeypatch, rng):
     with pytest.raises(TypeError, match="must be numeric"):
         AugmentedRegressor(Ridge(), GRAPH, "y").fit(X, np.array(["a"] * 10))
     for bad in ([0.5, np.nan], [0.5, -0.1]):
-        monkeypatch.setattr(ar, "_call_augment", _fake_augment(lambda d: d.iloc[:2], bad))
+        Regressor = _with_augmenters(augment=_fake_augment(lambda d: d.iloc[:2], bad))
         with pytest.raises(ValueError, match="augmented weights"):
-            AugmentedRegressor(Ridge(), GRAPH, "y").fit(X, y)
+            Regressor(Ridge(), GRAPH, "y").fit(X, y)
     fitted = AugmentedRegressor(WeightedMean(), GRAPH, "y", aug_coeff=0.0).fit(X, y)
     with pytest.raises(ValueError, match=r"missing feature columns \['x'\]"):
         fitted.predict(pd.DataFrame({"q": [1.0]}))
 
 
-def test_empty_augmentation_falls_back_to_the_baseline(monkeypatch, rng):
+def test_empty_augmentation_falls_back_to_the_baseline(rng):
     data = _frame(15, rng)
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(lambda d: d.iloc[:0], np.zeros(0)))
+    Regressor = _with_augmenters(augment=_fake_augment(lambda d: d.iloc[:0], np.zeros(0)))
     with pytest.warns(UserWarning, match="augmentation is empty .* falling back to the baseline"):
-        reg = AugmentedRegressor(Ridge(), GRAPH, "y", aug_coeff=0.5).fit(data[["x"]], data["y"])
+        reg = Regressor(Ridge(), GRAPH, "y", aug_coeff=0.5).fit(data[["x"]], data["y"])
     assert reg.n_augmented_ == 0
     np.testing.assert_array_equal(reg.sample_weight_, np.ones(15))
     base = Ridge().fit(data[["x"]], data["y"])
     np.testing.assert_allclose(reg.predict(data[["x"]]), base.predict(data[["x"]]), rtol=1e-12)
 
 
-def test_aug_coeff_zero_never_calls_augment(monkeypatch, rng):
+def test_aug_coeff_zero_never_calls_augment(rng):
     def boom(*args, **kwargs):
         raise AssertionError("augment must not run when aug_coeff = 0")
 
-    monkeypatch.setattr(ar, "_call_augment", boom)
+    Regressor = _with_augmenters(augment=boom)
     data = _frame(15, rng)
-    reg = AugmentedRegressor(Ridge(), GRAPH, "y", aug_coeff=0.0).fit(data[["x"]], data["y"])
+    reg = Regressor(Ridge(), GRAPH, "y", aug_coeff=0.0).fit(data[["x"]], data["y"])
     assert reg.best_params_ == {"threshold": None, "bandwidth_scale": None, "aug_coeff": 0.0,
                                 "augmentation_estimator": None}
     assert reg.augmentation_ is None
 
 
-def test_cv_scores_match_a_hand_computed_loop(monkeypatch, rng):
+def test_cv_scores_match_a_hand_computed_loop(rng):
     # Augmented rows: a fixed shifted copy of the fold's training rows. The CV table must equal a
     # plain KFold loop that augments the training fold only and scores R² on the validation fold.
     data = _frame(30, rng)
     shift = lambda d: d.assign(y=d["y"] + 1.0)  # noqa: E731
     calls = []
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(shift, lambda f: np.full(len(f), 1.0 / len(f)), calls))
+    Regressor = _with_augmenters(augment=_fake_augment(shift, lambda f: np.full(len(f), 1.0 / len(f)), calls))
     grid = {"aug_coeff": [0.3, 0.6], "threshold": [0.1, 0.01]}
-    reg = AugmentedRegressor(Ridge(), GRAPH, "y", param_grid=grid, cv=3, random_state=4)
+    reg = Regressor(Ridge(), GRAPH, "y", param_grid=grid, cv=3, random_state=4)
     reg.fit(data[["x"]], data["y"])
     res = reg.cv_results_
     assert list(res["param_aug_coeff"]) == [0.0, 0.3, 0.6, 0.3, 0.6]
@@ -228,21 +241,21 @@ def test_cv_scores_match_a_hand_computed_loop(monkeypatch, rng):
     assert res["rank_test_score"].iloc[reg.best_index_] == 1
 
 
-def test_cv_rejects_harmful_and_keeps_helpful_augmentation(monkeypatch, rng):
+def test_cv_rejects_harmful_and_keeps_helpful_augmentation(rng):
     data = _frame(40, rng, noise=0.5)
     X, y = data[["x"]], data["y"]
     grid = {"aug_coeff": [0.5, 0.9]}
     # Harmful: augmented targets are pure noise unrelated to x.
     noise = lambda d: d.assign(y=np.random.default_rng(1).normal(0, 3, len(d)))  # noqa: E731
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(noise, lambda f: np.full(len(f), 1.0 / len(f))))
-    bad = AugmentedRegressor(DecisionTreeRegressor(max_depth=3, random_state=0), GRAPH, "y", param_grid=grid)
+    Harmful = _with_augmenters(augment=_fake_augment(noise, lambda f: np.full(len(f), 1.0 / len(f))))
+    bad = Harmful(DecisionTreeRegressor(max_depth=3, random_state=0), GRAPH, "y", param_grid=grid)
     bad.fit(X, y)
     assert bad.best_params_["aug_coeff"] == 0.0 and bad.n_augmented_ == 0
     assert bad.best_score_ == bad.cv_results_["mean_test_score"].iloc[0]
     # Helpful: 400 fresh noise-free-ish draws from the true relation; a deep tree overfits 27 rows alone.
     fresh = lambda d: _frame(400, np.random.default_rng(2), noise=0.05)  # noqa: E731
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(fresh, np.full(400, 1.0 / 400)))
-    good = AugmentedRegressor(DecisionTreeRegressor(random_state=0), GRAPH, "y", param_grid=grid).fit(X, y)
+    Helpful = _with_augmenters(augment=_fake_augment(fresh, np.full(400, 1.0 / 400)))
+    good = Helpful(DecisionTreeRegressor(random_state=0), GRAPH, "y", param_grid=grid).fit(X, y)
     assert good.best_params_["aug_coeff"] > 0 and good.n_augmented_ == 400
     scores = good.cv_results_["mean_test_score"]
     assert good.best_score_ > scores.iloc[0] + 0.1
@@ -251,7 +264,32 @@ def test_cv_rejects_harmful_and_keeps_helpful_augmentation(monkeypatch, rng):
         assert reg.best_score_ >= reg.cv_results_["mean_test_score"].iloc[0]
 
 
-def test_sample_method_gives_equal_weights(monkeypatch, rng):
+def test_overflowing_candidate_is_skipped_with_a_warning(rng):
+    from causalda_jax import AugmentationOverflowError
+
+    data = _frame(30, rng)
+    shift = _fake_augment(lambda d: d.assign(y=d["y"] + 1.0), lambda f: np.full(len(f), 1.0 / len(f)))
+
+    def overflow_at_0_1(d, graph, **kwargs):
+        if kwargs["threshold"] == 0.1:
+            raise AugmentationOverflowError("too many rows")
+        return shift(d, graph, **kwargs)
+
+    grid = {"aug_coeff": [0.3, 0.6], "threshold": [0.1, 0.01]}
+    with pytest.warns(UserWarning, match=r"could not be augmented .* threshold=0\.1, bandwidth_scale=1\.0: too many"):
+        reg = _with_augmenters(augment=overflow_at_0_1)(Ridge(), GRAPH, "y", param_grid=grid, random_state=4)
+        reg.fit(data[["x"]], data["y"])
+    res = reg.cv_results_
+    skipped = res["param_threshold"] == 0.1
+    assert res.loc[skipped, "mean_test_score"].isna().all() and res["rank_test_score"][skipped].min() == 4
+    # The other candidates score as in a search that never had the failing threshold.
+    alone = _with_augmenters(augment=shift)(Ridge(), GRAPH, "y", param_grid={**grid, "threshold": [0.01]},
+                                            random_state=4).fit(data[["x"]], data["y"])
+    np.testing.assert_array_equal(res.loc[~skipped, "mean_test_score"], alone.cv_results_["mean_test_score"])
+    assert reg.best_params_ == alone.best_params_
+
+
+def test_sample_method_gives_equal_weights(rng):
     data = _frame(20, rng)
     seen = {}
 
@@ -259,8 +297,8 @@ def test_sample_method_gives_equal_weights(monkeypatch, rng):
         seen.update(n=n_samples, **kwargs)
         return _frame(n_samples, np.random.default_rng(kwargs["seed"]))
 
-    monkeypatch.setattr(ar, "_call_sample", fake_sample)
-    reg = AugmentedRegressor(WeightedMean(), GRAPH, "y", method="sample", aug_coeff=0.4, n_samples=50, random_state=3)
+    Regressor = _with_augmenters(sample=fake_sample)
+    reg = Regressor(WeightedMean(), GRAPH, "y", method="sample", aug_coeff=0.4, n_samples=50, random_state=3)
     reg.fit(data[["x"]], data["y"])
     assert seen == {"n": 50, "seed": 3, "bandwidth_scale": 1.0}
     w = reg.estimator_.w_
@@ -273,16 +311,16 @@ def test_sample_method_gives_equal_weights(monkeypatch, rng):
         )
 
 
-def test_equinox_regressor_inside(monkeypatch, rng):
+def test_equinox_regressor_inside(rng):
     # 60 rows + 60 augmented rows of 3 features: the shapes test_models.py compiles for, so no new compile.
     graph = CausalGraph(["a", "b", "c", "y"], directed=[("a", "y"), ("b", "y"), ("c", "y")])
     X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
     y = X["a"] - 2 * X["b"]
     fresh = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
     fresh["y"] = fresh["a"] - 2 * fresh["b"]
-    monkeypatch.setattr(ar, "_call_augment", _fake_augment(fresh, np.full(60, 1 / 60)))
+    Regressor = _with_augmenters(augment=_fake_augment(fresh, np.full(60, 1 / 60)))
     mlp = MLPRegressor((16,), max_iter=60, validation_fraction=0.0)
-    reg = AugmentedRegressor(mlp, graph, "y", aug_coeff=0.5).fit(X, y)
+    reg = Regressor(mlp, graph, "y", aug_coeff=0.5).fit(X, y)
     assert reg.estimator_.n_features_in_ == 3 and reg.n_augmented_ == 60
     assert reg.score(fresh[["a", "b", "c"]], fresh["y"]) > 0.9
     # The MLP saw the mixed weights: equal halves, so both blocks sum to 30 after rescaling to n = 60.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal, Union
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -129,97 +130,191 @@ def discover(
         raise ValueError(f"unknown method {method!r}; use 'dagma', 'dagma-mlp' or 'pc'")
     x = _numeric_matrix(data)
     nodes = list(data.columns)
-    d = len(nodes)
     know = as_knowledge(knowledge)
-    masks = know.masks(nodes)
-    allowed, required, penalty = masks["allowed"], masks["required"], masks["penalty"]
-    free = ~np.eye(d, dtype=bool)
-    n_boot = _DEFAULT_BOOTSTRAP[method] if n_bootstrap is None else int(n_bootstrap)
-    if n_boot < 0:
-        raise ValueError(f"n_bootstrap must be >= 0; got {n_boot}")
-    ci_kind = ci_test or ("rcit" if method == "dagma-mlp" else "fisherz")
-    n_steps = _DEFAULT_STEPS[method] if n_steps is None else int(n_steps)
-    lr = _DEFAULT_LR[method] if lr is None else float(lr)
-    threshold = _DEFAULT_THRESHOLD.get(method, 0.0) if threshold is None else float(threshold)
-
-    x = x - x.mean(axis=0)
-    if method == "dagma-mlp" if standardize is None else standardize:
-        x = x / x.std(axis=0)
-    rng = np.random.default_rng(seed)
-    samples = [x] + [x[rng.integers(0, x.shape[0], x.shape[0])] for _ in range(n_boot)]
-    with_knowledge = not know.is_empty
-    # Problem list: (sample, constrained?) for the full data then each resample.
-    problems = [(s, False) for s in range(len(samples))]
-    if with_knowledge:
-        problems += [(s, True) for s in range(len(samples))]
-
-    strengths = _fit_all(method, samples, problems, allowed, penalty, free,
-                         lambda1=lambda1, lr=lr, n_steps=n_steps, hidden=hidden, alpha=alpha,
-                         ci_kind=ci_kind, required=required, max_cond=max_cond, seed=seed)
-    dags = []
-    for (s, constrained), strength in zip(problems, strengths):
-        if method == "pc":
-            dag = strength.astype(bool)
-        else:
-            dag = greedy_dag(strength, threshold=threshold,
-                             allowed=allowed if constrained else free,
-                             required=required if constrained else None)
-        dags.append(dag)
-    n_samples = len(samples)
-    data_dags = dags[:n_samples]
-    hyb_dags = dags[n_samples:] if with_knowledge else data_dags
-    hyb_strength = strengths[n_samples] if with_knowledge else strengths[0]
-    graph_adj, data_adj = hyb_dags[0], data_dags[0]
-
-    if method == "pc":
-        weights = ols_weights(x, graph_adj)
-        data_strength = added_edge_weights(x, data_adj)
-    else:
-        weights = np.where(graph_adj, hyb_strength, 0.0)
-        data_strength = np.asarray(strengths[0])
-
-    report = build_report(
-        nodes=nodes, knowledge=know, test=make_ci_test(x, ci_kind, seed=seed), graph=graph_adj,
-        data_graph=data_adj, data_strength=data_strength,
-        boot_graphs=np.asarray(hyb_dags[1:], bool).reshape(n_boot, d, d),
-        boot_data_graphs=np.asarray(data_dags[1:], bool).reshape(n_boot, d, d),
-        allowed=allowed, required=required, alpha=alpha,
+    limits = _Constraints.from_knowledge(know, nodes)
+    opts = _Options.resolve(
+        method, threshold=threshold, lambda1=lambda1, n_steps=n_steps, lr=lr, hidden=hidden, alpha=alpha,
+        ci_test=ci_test, max_cond=max_cond, n_bootstrap=n_bootstrap, standardize=standardize, seed=seed,
     )
-
-    def to_nx(adj):
-        g = nx.DiGraph()
-        g.add_nodes_from(nodes)
-        g.add_edges_from((nodes[i], nodes[j]) for i, j in zip(*np.nonzero(adj)))
-        return g
-
+    x = _prepared(x, opts)
+    fits = _fit_with_and_without(x, limits, opts, with_knowledge=not know.is_empty)
+    weights, data_strength = _edge_strengths(x, fits, opts.method)
+    report = build_report(
+        nodes=nodes, knowledge=know, test=make_ci_test(x, opts.ci_test, seed=opts.seed), graph=fits.graph.dag,
+        data_graph=fits.data.dag, data_strength=data_strength, boot_graphs=fits.graph.boot_dags,
+        boot_data_graphs=fits.data.boot_dags, allowed=limits.allowed, required=limits.required, alpha=opts.alpha,
+    )
     adjacency = pd.DataFrame(np.asarray(weights, np.float64), index=pd.Index(nodes, dtype=object),
                              columns=pd.Index(nodes, dtype=object))
-    return DiscoveryResult(to_nx(graph_adj), adjacency, report, to_nx(data_adj), know, method)
+    return DiscoveryResult(_to_nx(fits.graph.dag, nodes), adjacency, report, _to_nx(fits.data.dag, nodes), know, method)
 
 
-def _fit_all(method, samples, problems, allowed, penalty, free, *, lambda1, lr, n_steps, hidden, alpha,
-             ci_kind, required, max_cond, seed) -> list[np.ndarray]:
-    """Edge strengths (DAGMA) or DAG adjacencies (PC), one per problem."""
-    d = free.shape[0]
-    masks_allowed = np.stack([allowed if c else free for _, c in problems]).astype(np.float32)
-    masks_penalty = np.stack([penalty if c else np.ones((d, d)) for _, c in problems]).astype(np.float32)
-    config = DagmaConfig.make(lambda1=lambda1, lr=lr)
-    if method == "dagma":
-        # Centre each resample: its mean is not exactly zero.
-        covs = np.stack([np.cov(samples[s], rowvar=False, bias=True) for s, _ in problems]).astype(np.float32)
-        out = linear_fitter(n_steps, batched=True)(jnp.asarray(covs), jnp.asarray(masks_allowed),
-                                                   jnp.asarray(masks_penalty), config)
-        return list(np.asarray(out, np.float64))
-    if method == "dagma-mlp":
-        xs = np.stack([samples[s] - samples[s].mean(axis=0) for s, _ in problems]).astype(np.float32)
-        keys = jax.random.split(jax.random.key(seed), len(problems))
-        out = mlp_fitter(n_steps, hidden, batched=True)(jnp.asarray(xs), jnp.asarray(masks_allowed),
-                                                        jnp.asarray(masks_penalty), config, keys)
-        return list(np.asarray(out, np.float64))
-    out = []
-    for s, constrained in problems:
-        res = pc(d, make_ci_test(samples[s], ci_kind, seed=seed), alpha=alpha,
-                 allowed=allowed if constrained else free,
-                 required=required if constrained else None, max_cond=max_cond)
-        out.append(res.dag.astype(np.float64))
-    return out
+@dataclass(frozen=True)
+class _Options:
+    """The learner's settings, with the per-method defaults filled in."""
+
+    method: str
+    threshold: float
+    lambda1: float
+    n_steps: int
+    lr: float
+    hidden: int
+    alpha: float
+    ci_test: str
+    max_cond: int | None
+    n_bootstrap: int
+    standardize: bool
+    seed: int
+
+    @classmethod
+    def resolve(cls, method: str, *, threshold, lambda1, n_steps, lr, hidden, alpha, ci_test, max_cond,
+                n_bootstrap, standardize, seed) -> "_Options":
+        n_boot = _DEFAULT_BOOTSTRAP[method] if n_bootstrap is None else int(n_bootstrap)
+        if n_boot < 0:
+            raise ValueError(f"n_bootstrap must be >= 0; got {n_boot}")
+        return cls(
+            method=method,
+            threshold=_DEFAULT_THRESHOLD.get(method, 0.0) if threshold is None else float(threshold),
+            lambda1=lambda1,
+            n_steps=_DEFAULT_STEPS[method] if n_steps is None else int(n_steps),
+            lr=_DEFAULT_LR[method] if lr is None else float(lr),
+            hidden=hidden,
+            alpha=alpha,
+            ci_test=ci_test or ("rcit" if method == "dagma-mlp" else "fisherz"),
+            max_cond=max_cond,
+            n_bootstrap=n_boot,
+            # Sigmoid units need inputs on a common scale; the linear score uses the relative scales.
+            standardize=method == "dagma-mlp" if standardize is None else standardize,
+            seed=seed,
+        )
+
+
+class _Constraints(NamedTuple):
+    """``(d, d)`` masks: what the knowledge allows, requires and how it scales the L1 penalty; ``free``
+    (every edge but self-loops) stands in for ``allowed`` in data-only fits."""
+
+    allowed: np.ndarray
+    required: np.ndarray
+    penalty: np.ndarray
+    free: np.ndarray
+
+    @classmethod
+    def from_knowledge(cls, know: Knowledge, nodes: list) -> "_Constraints":
+        masks = know.masks(nodes)
+        free = ~np.eye(len(nodes), dtype=bool)
+        return cls(masks["allowed"], masks["required"], masks["penalty"], free)
+
+    def allowed_in(self, problem: "_Problem") -> np.ndarray:
+        return self.allowed if problem.constrained else self.free
+
+    def required_in(self, problem: "_Problem") -> np.ndarray | None:
+        return self.required if problem.constrained else None
+
+    def penalty_in(self, problem: "_Problem") -> np.ndarray:
+        d = self.free.shape[0]
+        return self.penalty if problem.constrained else np.ones((d, d))
+
+
+class _Problem(NamedTuple):
+    """One fit: which sample (0 the full data, then the resamples) and whether the knowledge applies."""
+
+    sample: int
+    constrained: bool
+
+
+class _Fit(NamedTuple):
+    """One learner setting (with or without the knowledge) on the full data and on every resample."""
+
+    strength: np.ndarray  # (d, d) on the full data: edge strengths (DAGMA) or the adjacency (PC)
+    dag: np.ndarray  # (d, d) bool on the full data
+    boot_dags: np.ndarray  # (n_bootstrap, d, d) bool
+
+
+class _Fits(NamedTuple):
+    data: _Fit  # the data alone
+    graph: _Fit  # with the knowledge (the data-only fit when there is no knowledge)
+
+
+def _prepared(x: np.ndarray, opts: _Options) -> np.ndarray:
+    x = x - x.mean(axis=0)
+    return x / x.std(axis=0) if opts.standardize else x
+
+
+def _fit_with_and_without(x: np.ndarray, limits: _Constraints, opts: _Options, *, with_knowledge: bool) -> _Fits:
+    """Data-only and knowledge-constrained fits on the data and ``n_bootstrap`` resamples, in one batch."""
+    rng = np.random.default_rng(opts.seed)
+    samples = [x] + [x[rng.integers(0, x.shape[0], x.shape[0])] for _ in range(opts.n_bootstrap)]
+    data_problems = [_Problem(s, False) for s in range(len(samples))]
+    knowledge_problems = [_Problem(s, True) for s in range(len(samples))] if with_knowledge else []
+    strengths = _FITTERS[opts.method](samples, data_problems + knowledge_problems, limits, opts)
+    data = _collect(strengths[: len(samples)], data_problems, limits, opts)
+    if not with_knowledge:
+        return _Fits(data, data)
+    return _Fits(data, _collect(strengths[len(samples) :], knowledge_problems, limits, opts))
+
+
+def _collect(strengths: list, problems: list, limits: _Constraints, opts: _Options) -> _Fit:
+    """The DAG of every fit of one setting, the full data's first."""
+    d = limits.free.shape[0]
+    dags = [_as_dag(s, p, limits, opts) for s, p in zip(strengths, problems)]
+    boot = np.asarray(dags[1:], bool).reshape(opts.n_bootstrap, d, d)
+    return _Fit(strengths[0], dags[0], boot)
+
+
+def _as_dag(strength: np.ndarray, problem: _Problem, limits: _Constraints, opts: _Options) -> np.ndarray:
+    if opts.method == "pc":
+        return strength.astype(bool)
+    return greedy_dag(strength, threshold=opts.threshold, allowed=limits.allowed_in(problem),
+                      required=limits.required_in(problem))
+
+
+def _edge_strengths(x: np.ndarray, fits: _Fits, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of the graph's edges, and the data-only strength of every edge (for the report)."""
+    if method == "pc":
+        return ols_weights(x, fits.graph.dag), added_edge_weights(x, fits.data.dag)
+    return np.where(fits.graph.dag, fits.graph.strength, 0.0), np.asarray(fits.data.strength)
+
+
+def _to_nx(adj: np.ndarray, nodes: list) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from((nodes[i], nodes[j]) for i, j in zip(*np.nonzero(adj)))
+    return g
+
+
+def _problem_masks(problems: list, limits: _Constraints) -> tuple[jnp.ndarray, jnp.ndarray]:
+    allowed = np.stack([limits.allowed_in(p) for p in problems]).astype(np.float32)
+    penalty = np.stack([limits.penalty_in(p) for p in problems]).astype(np.float32)
+    return jnp.asarray(allowed), jnp.asarray(penalty)
+
+
+def _fit_dagma(samples: list, problems: list, limits: _Constraints, opts: _Options) -> list[np.ndarray]:
+    """Linear DAGMA edge strengths, one per problem, from one vmapped call on the covariances."""
+    # Centre each resample: its mean is not exactly zero.
+    covs = np.stack([np.cov(samples[p.sample], rowvar=False, bias=True) for p in problems]).astype(np.float32)
+    config = DagmaConfig.make(lambda1=opts.lambda1, lr=opts.lr)
+    out = linear_fitter(opts.n_steps, batched=True)(jnp.asarray(covs), *_problem_masks(problems, limits), config)
+    return list(np.asarray(out, np.float64))
+
+
+def _fit_dagma_mlp(samples: list, problems: list, limits: _Constraints, opts: _Options) -> list[np.ndarray]:
+    """MLP DAGMA first-layer strengths, one per problem, from one vmapped call."""
+    xs = np.stack([samples[p.sample] - samples[p.sample].mean(axis=0) for p in problems]).astype(np.float32)
+    keys = jax.random.split(jax.random.key(opts.seed), len(problems))
+    config = DagmaConfig.make(lambda1=opts.lambda1, lr=opts.lr)
+    fitter = mlp_fitter(opts.n_steps, opts.hidden, batched=True)
+    out = fitter(jnp.asarray(xs), *_problem_masks(problems, limits), config, keys)
+    return list(np.asarray(out, np.float64))
+
+
+def _fit_pc(samples: list, problems: list, limits: _Constraints, opts: _Options) -> list[np.ndarray]:
+    """PC adjacencies (as float), one per problem."""
+    d = limits.free.shape[0]
+    return [
+        pc(d, make_ci_test(samples[p.sample], opts.ci_test, seed=opts.seed), alpha=opts.alpha,
+           allowed=limits.allowed_in(p), required=limits.required_in(p), max_cond=opts.max_cond).dag.astype(np.float64)
+        for p in problems
+    ]
+
+
+_FITTERS = {"dagma": _fit_dagma, "dagma-mlp": _fit_dagma_mlp, "pc": _fit_pc}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -227,103 +228,152 @@ def build_report(
     ``graph``/``data_graph`` are the knowledge-constrained and data-only DAGs (``(d, d)`` bool),
     ``boot_graphs``/``boot_data_graphs`` their bootstrap replicates (``(B, d, d)``, ``B`` may be 0).
     """
-    index = {v: i for i, v in enumerate(nodes)}
-    n_boot = boot_graphs.shape[0]
-    if n_boot:
-        freq = boot_graphs.mean(axis=0)
-        data_freq = boot_data_graphs.mean(axis=0)
-        comp_freq = np.mean([compelled_edges(g) for g in boot_data_graphs], axis=0)
-        adjacent = data_freq + data_freq.T >= 0.5
-    else:
-        freq = np.full(graph.shape, np.nan)
-        data_freq = np.full(graph.shape, np.nan)
-        comp_freq = np.full(graph.shape, np.nan)
-        adjacent = data_graph | data_graph.T
-    # Without bootstrap the single data-only fit stands in for the frequencies.
-    compelled = comp_freq >= conflict_frequency if n_boot else compelled_edges(data_graph)
-
-    def row(u, v, kind):
-        i, j = index[u], index[v]
-        p = parent_pvalue(test, data_graph, i, j)
-        return {
-            "source": u, "target": v, "kind": kind, "confidence": knowledge.confidence(u, v),
-            "verdict": "", "p_value": p, "data_strength": float(data_strength[i, j]),
-            "data_frequency": float(data_freq[i, j]), "reverse_frequency": float(data_freq[j, i]),
-            "compelled_frequency": float(comp_freq[i, j]), "reverse_compelled_frequency": float(comp_freq[j, i]),
-            "in_data_graph": bool(data_graph[i, j]), "in_graph": bool(graph[i, j]),
-        }
-
-    def judge(r, i, j) -> str:
-        """Verdict on an edge the knowledge rules out."""
-        if r["p_value"] >= alpha:
-            return "consistent"
-        if compelled[i, j]:
-            return "conflict"
-        if adjacent[i, j] and not knowledge.allows(nodes[j], nodes[i]):
-            # Dependent, with an edge ruled out either way and no orientation the data fix:
-            # a common cause outside the data fits both, so this is not evidence against the expert.
-            return "dependent"
-        return "consistent"
-
-    rows = []
-    for u, v in knowledge.required:
-        r = row(u, v, "required")
-        i, j = index[u], index[v]
-        if r["p_value"] >= alpha and not adjacent[i, j]:
-            r["verdict"] = "not supported"
-        elif compelled[j, i] and not _rules_out(knowledge, v, u):
-            r["verdict"] = "direction disputed"
-        else:
-            # A reverse orientation the knowledge rules out is no dispute: the pair is adjacent
-            # (or dependent) and the knowledge fixes the direction the data leave to chance.
-            r["verdict"] = "supported"
-        rows.append(r)
-    seen = set(knowledge.required)
-    for u, v in knowledge.forbidden:
-        r = row(u, v, "forbidden")
-        r["verdict"] = judge(r, index[u], index[v])
-        rows.append(r)
-        seen.add((u, v))
-    # Data-driven edges that break the tiers or reverse a required path.
-    candidate = data_graph | (data_freq >= conflict_frequency if n_boot else False)
-    required_set = set(knowledge.required)
-    for i, j in zip(*np.nonzero(candidate)):
-        u, v = nodes[i], nodes[j]
-        why = knowledge.violation(u, v)
-        if (u, v) in seen or why is None or (v, u) in required_set:
-            continue  # reversed required edges already appear as "direction disputed"
-        r = row(u, v, why)
-        r["verdict"] = judge(r, i, j)
-        if r["verdict"] != "consistent":
-            rows.append(r)
-    for r in rows:
-        i, j = index[r["source"]], index[r["target"]]
-        r["reverse_compelled"] = bool(compelled[j, i])
-        r["sentence"] = _sentence(r, n_boot, not _rules_out(knowledge, r["target"], r["source"]))
-    edges = pd.DataFrame(rows, columns=_EXPERT_COLUMNS)
+    freqs = _frequencies(graph, data_graph, boot_graphs, boot_data_graphs, conflict_frequency)
+    ev = _Evidence(list(nodes), {v: i for i, v in enumerate(nodes)}, knowledge, test, graph, data_graph,
+                   data_strength, freqs, alpha)
+    rows = _required_rows(ev) + _forbidden_rows(ev) + _violation_rows(ev, conflict_frequency)
+    edges = pd.DataFrame([_with_sentence(ev, r) for r in rows], columns=_EXPERT_COLUMNS)
     edges["source"] = edges["source"].astype(object)
     edges["target"] = edges["target"].astype(object)
+    stability = _stability(ev)
+    consensus = _consensus(ev, allowed, required, consensus_frequency)
+    return DisagreementReport(edges, stability, consensus, float(alpha), int(freqs.n_boot))
 
-    seen_any = graph | data_graph
-    if n_boot:
-        seen_any = seen_any | (freq > 0) | (data_freq > 0)
-    stab = []
-    for i, j in zip(*np.nonzero(seen_any)):
-        stab.append({
-            "source": nodes[i], "target": nodes[j], "frequency": float(freq[i, j]),
-            "data_frequency": float(data_freq[i, j]), "in_graph": bool(graph[i, j]),
-            "in_data_graph": bool(data_graph[i, j]),
-        })
+
+class _Frequencies(NamedTuple):
+    """Bootstrap shares of each ``(d, d)`` edge (NaN without bootstrap) and what the verdicts read."""
+
+    n_boot: int
+    freq: np.ndarray  # knowledge-constrained fits with the edge
+    data_freq: np.ndarray  # data-only fits with the edge
+    comp_freq: np.ndarray  # data-only fits with the edge compelled
+    adjacent: np.ndarray  # bool: the pair adjacent in at least half the data-only fits
+    compelled: np.ndarray  # bool: the orientation compelled often enough to count against the knowledge
+
+
+def _frequencies(graph, data_graph, boot_graphs, boot_data_graphs, conflict_frequency: float) -> _Frequencies:
+    n_boot = boot_graphs.shape[0]
+    if not n_boot:
+        # Without bootstrap the single data-only fit stands in for the frequencies.
+        nan = np.full(graph.shape, np.nan)
+        return _Frequencies(0, nan, nan, nan, data_graph | data_graph.T, compelled_edges(data_graph))
+    data_freq = boot_data_graphs.mean(axis=0)
+    comp_freq = np.mean([compelled_edges(g) for g in boot_data_graphs], axis=0)
+    return _Frequencies(n_boot, boot_graphs.mean(axis=0), data_freq, comp_freq, data_freq + data_freq.T >= 0.5,
+                        comp_freq >= conflict_frequency)
+
+
+class _Evidence(NamedTuple):
+    """Everything a verdict reads, over ``nodes`` in index order."""
+
+    nodes: list
+    index: dict
+    knowledge: Knowledge
+    test: CITest
+    graph: np.ndarray
+    data_graph: np.ndarray
+    data_strength: np.ndarray
+    freqs: _Frequencies
+    alpha: float
+
+
+def _edge_row(ev: _Evidence, u, v, kind: str, verdict_of) -> dict:
+    """One row of the report for ``u -> v``; ``verdict_of(ev, p_value, i, j)`` names the verdict."""
+    i, j = ev.index[u], ev.index[v]
+    p = parent_pvalue(ev.test, ev.data_graph, i, j)
+    f = ev.freqs
+    return {
+        "source": u, "target": v, "kind": kind, "confidence": ev.knowledge.confidence(u, v),
+        "verdict": verdict_of(ev, p, i, j), "p_value": p, "data_strength": float(ev.data_strength[i, j]),
+        "data_frequency": float(f.data_freq[i, j]), "reverse_frequency": float(f.data_freq[j, i]),
+        "compelled_frequency": float(f.comp_freq[i, j]), "reverse_compelled_frequency": float(f.comp_freq[j, i]),
+        "in_data_graph": bool(ev.data_graph[i, j]), "in_graph": bool(ev.graph[i, j]),
+    }
+
+
+def _required_verdict(ev: _Evidence, p: float, i: int, j: int) -> str:
+    """Verdict on an edge the knowledge requires."""
+    if p >= ev.alpha and not ev.freqs.adjacent[i, j]:
+        return "not supported"
+    if ev.freqs.compelled[j, i] and not _rules_out(ev.knowledge, ev.nodes[j], ev.nodes[i]):
+        return "direction disputed"
+    # A reverse orientation the knowledge rules out is no dispute: the pair is adjacent
+    # (or dependent) and the knowledge fixes the direction the data leave to chance.
+    return "supported"
+
+
+def _ruled_out_verdict(ev: _Evidence, p: float, i: int, j: int) -> str:
+    """Verdict on an edge the knowledge rules out."""
+    if p >= ev.alpha:
+        return "consistent"
+    if ev.freqs.compelled[i, j]:
+        return "conflict"
+    if ev.freqs.adjacent[i, j] and not ev.knowledge.allows(ev.nodes[j], ev.nodes[i]):
+        # Dependent, with an edge ruled out either way and no orientation the data fix:
+        # a common cause outside the data fits both, so this is not evidence against the expert.
+        return "dependent"
+    return "consistent"
+
+
+def _required_rows(ev: _Evidence) -> list[dict]:
+    return [_edge_row(ev, u, v, "required", _required_verdict) for u, v in ev.knowledge.required]
+
+
+def _forbidden_rows(ev: _Evidence) -> list[dict]:
+    return [_edge_row(ev, u, v, "forbidden", _ruled_out_verdict) for u, v in ev.knowledge.forbidden]
+
+
+def _violation_rows(ev: _Evidence, conflict_frequency: float) -> list[dict]:
+    """Data-driven edges that break the tiers or reverse a required path, where the data hold against it."""
+    know, f = ev.knowledge, ev.freqs
+    listed = set(know.required) | set(know.forbidden)
+    required_set = set(know.required)
+    candidate = ev.data_graph | (f.data_freq >= conflict_frequency if f.n_boot else False)
+    rows = []
+    for i, j in zip(*np.nonzero(candidate)):
+        u, v = ev.nodes[i], ev.nodes[j]
+        why = know.violation(u, v)
+        if (u, v) in listed or why is None or (v, u) in required_set:
+            continue  # reversed required edges already appear as "direction disputed"
+        r = _edge_row(ev, u, v, why, _ruled_out_verdict)
+        if r["verdict"] != "consistent":
+            rows.append(r)
+    return rows
+
+
+def _with_sentence(ev: _Evidence, r: dict) -> dict:
+    i, j = ev.index[r["source"]], ev.index[r["target"]]
+    r = {**r, "reverse_compelled": bool(ev.freqs.compelled[j, i])}
+    return {**r, "sentence": _sentence(r, ev.freqs.n_boot, not _rules_out(ev.knowledge, r["target"], r["source"]))}
+
+
+def _stability(ev: _Evidence) -> pd.DataFrame:
+    f = ev.freqs
+    seen_any = ev.graph | ev.data_graph
+    if f.n_boot:
+        seen_any = seen_any | (f.freq > 0) | (f.data_freq > 0)
+    stab = [
+        {
+            "source": ev.nodes[i], "target": ev.nodes[j], "frequency": float(f.freq[i, j]),
+            "data_frequency": float(f.data_freq[i, j]), "in_graph": bool(ev.graph[i, j]),
+            "in_data_graph": bool(ev.data_graph[i, j]),
+        }
+        for i, j in zip(*np.nonzero(seen_any))
+    ]
     stability = pd.DataFrame(stab, columns=["source", "target", "frequency", "data_frequency", "in_graph", "in_data_graph"])
-    if n_boot:
+    if f.n_boot:
         stability = stability.sort_values(["frequency", "data_frequency"], ascending=False, kind="stable")
-    stability = stability.reset_index(drop=True)
+    return stability.reset_index(drop=True)
 
-    if n_boot:
-        cons = greedy_dag(np.where(freq >= consensus_frequency, freq, 0.0), threshold=0.0, allowed=allowed, required=required)
+
+def _consensus(ev: _Evidence, allowed: np.ndarray, required: np.ndarray, consensus_frequency: float) -> nx.DiGraph:
+    f = ev.freqs
+    if f.n_boot:
+        cons = greedy_dag(np.where(f.freq >= consensus_frequency, f.freq, 0.0), threshold=0.0, allowed=allowed,
+                          required=required)
     else:
-        cons = graph
+        cons = ev.graph
     consensus = nx.DiGraph()
-    consensus.add_nodes_from(nodes)
-    consensus.add_edges_from((nodes[i], nodes[j]) for i, j in zip(*np.nonzero(cons)))
-    return DisagreementReport(edges, stability, consensus, float(alpha), int(n_boot))
+    consensus.add_nodes_from(ev.nodes)
+    consensus.add_edges_from((ev.nodes[i], ev.nodes[j]) for i, j in zip(*np.nonzero(cons)))
+    return consensus

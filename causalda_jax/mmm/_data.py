@@ -42,91 +42,163 @@ def validate_weekly(data: pd.DataFrame, config: MMMConfig) -> pd.DataFrame:
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
-    columns = [config.target, *config.channels, *config.controls, *config.mediators]
+    _run(_COLUMN_CHECKS + _VALUE_CHECKS, data, config)
+    parsed = _parsed(data, config)
+    _run(_ROW_CHECKS, parsed, config)
+    weekly = parsed.sort_values(config.date, kind="stable").reset_index(drop=True)
+    _run(_SERIES_CHECKS, weekly, config)
+    return weekly
+
+
+def _run(checks, table: pd.DataFrame, config: MMMConfig) -> None:
+    for check in checks:
+        check(table, config)
+
+
+def _model_columns(config: MMMConfig) -> list:
+    return [config.target, *config.channels, *config.controls, *config.mediators]
+
+
+def _rows_in_all(bad: np.ndarray) -> str:
+    return f" ({bad.size} rows in all)" if bad.size > 1 else ""
+
+
+def _parsed(data: pd.DataFrame, config: MMMConfig) -> pd.DataFrame:
+    """The configured columns in the user's row order: the date parsed, the rest as float."""
+    out = pd.DataFrame(index=range(len(data)))
+    out[config.date] = pd.to_datetime(data[config.date].reset_index(drop=True), errors="coerce")
+    for c in _model_columns(config):
+        out[c] = pd.to_numeric(data[c].reset_index(drop=True), errors="coerce").astype(np.float64)
+    return out
+
+
+# -- on the raw table: the columns the config names
+
+
+def _date_column_present(data: pd.DataFrame, config: MMMConfig) -> None:
     if config.date not in data.columns:
         raise ValueError(
             f"date column {config.date!r} is not in the file; columns are {list(map(str, data.columns))}. "
             "Set 'date' in the config to the name of the week column"
         )
+
+
+def _channels_present(data: pd.DataFrame, config: MMMConfig) -> None:
     absent_channels = [c for c in config.channels if c not in data.columns]
     if absent_channels:
         raise ValueError(
             f"channels {absent_channels} are not columns of the file; columns are {list(map(str, data.columns))}"
         )
-    absent = [c for c in columns if c not in data.columns]
+
+
+def _config_columns_present(data: pd.DataFrame, config: MMMConfig) -> None:
+    absent = [c for c in _model_columns(config) if c not in data.columns]
     if absent:
         raise ValueError(f"columns {absent} from the config are not in the file; columns are {list(map(str, data.columns))}")
 
-    out = pd.DataFrame(index=range(len(data)))
+
+_COLUMN_CHECKS = (_date_column_present, _channels_present, _config_columns_present)
+
+
+# -- on the raw table: every value readable
+
+
+def _dates_parse(data: pd.DataFrame, config: MMMConfig) -> None:
     raw_dates = data[config.date].reset_index(drop=True)
-    dates = pd.to_datetime(raw_dates, errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
+    bad = np.flatnonzero(pd.to_datetime(raw_dates, errors="coerce").isna().to_numpy())
     if bad.size:
         i = int(bad[0])
-        raise ValueError(
-            f"column {config.date!r}, row {i}: {raw_dates.iloc[i]!r} is not a date"
-            + (f" ({bad.size} rows in all)" if bad.size > 1 else "")
-        )
-    out[config.date] = dates
-    for c in columns:
+        raise ValueError(f"column {config.date!r}, row {i}: {raw_dates.iloc[i]!r} is not a date" + _rows_in_all(bad))
+
+
+def _values_numeric_and_finite(data: pd.DataFrame, config: MMMConfig) -> None:
+    for c in _model_columns(config):
         values = data[c].reset_index(drop=True)
         numeric = pd.to_numeric(values, errors="coerce")
         bad = np.flatnonzero(numeric.isna().to_numpy())
         if bad.size:
             i = int(bad[0])
             kind = "is missing" if pd.isna(values.iloc[i]) else f"{values.iloc[i]!r} is not a number"
-            raise ValueError(
-                f"column {c!r}, row {i}: {kind}" + (f" ({bad.size} rows in all)" if bad.size > 1 else "")
-                + "; fill or drop it"
-            )
-        numeric = numeric.astype(np.float64)
-        inf = np.flatnonzero(~np.isfinite(numeric.to_numpy()))
+            raise ValueError(f"column {c!r}, row {i}: {kind}" + _rows_in_all(bad) + "; fill or drop it")
+        inf = np.flatnonzero(~np.isfinite(numeric.astype(np.float64).to_numpy()))
         if inf.size:
             raise ValueError(f"column {c!r}, row {int(inf[0])}: value is infinite")
-        out[c] = numeric
+
+
+_VALUE_CHECKS = (_dates_parse, _values_numeric_and_finite)
+
+
+# -- on the parsed table, rows in the user's order (the messages name those rows)
+
+
+def _spends_non_negative(table: pd.DataFrame, config: MMMConfig) -> None:
     for c in config.channels:
-        neg = np.flatnonzero(out[c].to_numpy() < 0)
+        neg = np.flatnonzero(table[c].to_numpy() < 0)
         if neg.size:
             i = int(neg[0])
             raise ValueError(
-                f"channel {c!r}, row {i} ({out[config.date].iloc[i].date()}): spend {out[c].iloc[i]} is negative; "
-                "spends must be >= 0" + (f" ({neg.size} rows in all)" if neg.size > 1 else "")
+                f"channel {c!r}, row {i} ({table[config.date].iloc[i].date()}): spend {table[c].iloc[i]} is negative; "
+                "spends must be >= 0" + _rows_in_all(neg)
             )
-    dup = out[config.date].duplicated(keep=False).to_numpy()
+
+
+def _dates_unique(table: pd.DataFrame, config: MMMConfig) -> None:
+    dates = table[config.date]
+    dup = dates.duplicated(keep=False).to_numpy()
     if dup.any():
-        rows = np.flatnonzero(dup)
-        first = out[config.date].iloc[int(rows[0])]
-        same = np.flatnonzero((out[config.date] == first).to_numpy())
+        first = dates.iloc[int(np.flatnonzero(dup)[0])]
+        same = np.flatnonzero((dates == first).to_numpy())
         raise ValueError(
             f"column {config.date!r}: date {first.date()} appears in rows {same.tolist()}; keep one row per week"
         )
-    out = out.sort_values(config.date, kind="stable").reset_index(drop=True)
-    gaps = out[config.date].diff().dt.days.to_numpy()[1:]
+
+
+_ROW_CHECKS = (_spends_non_negative, _dates_unique)
+
+
+# -- on the table sorted by date
+
+
+def _weeks_evenly_spaced(weekly: pd.DataFrame, config: MMMConfig) -> None:
+    gaps = weekly[config.date].diff().dt.days.to_numpy()[1:]
     wrong = np.flatnonzero(gaps != 7)
-    if wrong.size:
-        i = int(wrong[0]) + 1
-        prev, cur = out[config.date].iloc[i - 1], out[config.date].iloc[i]
-        if gaps[i - 1] % 7 == 0:
-            missing = pd.date_range(prev, cur, freq="7D")[1:-1]
-            raise ValueError(
-                f"column {config.date!r}: {len(missing)} week(s) missing between {prev.date()} and {cur.date()} "
-                f"(first missing {missing[0].date()}); add the missing weeks (zero spend if nothing ran)"
-            )
+    if not wrong.size:
+        return
+    i = int(wrong[0]) + 1
+    prev, cur = weekly[config.date].iloc[i - 1], weekly[config.date].iloc[i]
+    if gaps[i - 1] % 7 == 0:
+        missing = pd.date_range(prev, cur, freq="7D")[1:-1]
         raise ValueError(
-            f"column {config.date!r}: {prev.date()} and {cur.date()} are {gaps[i - 1]} days apart; "
-            "dates must be weekly, 7 days apart"
+            f"column {config.date!r}: {len(missing)} week(s) missing between {prev.date()} and {cur.date()} "
+            f"(first missing {missing[0].date()}); add the missing weeks (zero spend if nothing ran)"
         )
-    need = min_weeks(len(config.channels), len(config.controls) + len(config.mediators))
-    if len(out) < need:
+    raise ValueError(
+        f"column {config.date!r}: {prev.date()} and {cur.date()} are {gaps[i - 1]} days apart; "
+        "dates must be weekly, 7 days apart"
+    )
+
+
+def _enough_weeks(weekly: pd.DataFrame, config: MMMConfig) -> None:
+    n_other = len(config.controls) + len(config.mediators)
+    need = min_weeks(len(config.channels), n_other)
+    if len(weekly) < need:
         raise ValueError(
-            f"{len(out)} weeks is too few for {len(config.channels)} channels and "
-            f"{len(config.controls) + len(config.mediators)} other variables; need at least {need} weeks"
+            f"{len(weekly)} weeks is too few for {len(config.channels)} channels and "
+            f"{n_other} other variables; need at least {need} weeks"
         )
-    flat = [c for c in config.channels if out[c].sum() == 0]
+
+
+def _channels_have_spend(weekly: pd.DataFrame, config: MMMConfig) -> None:
+    flat = [c for c in config.channels if weekly[c].sum() == 0]
     if flat:
         raise ValueError(f"channels {flat} never have any spend; drop them from 'channels'")
-    check_spend_variation(out[list(config.channels)])
-    return out
+
+
+def _spends_vary(weekly: pd.DataFrame, config: MMMConfig) -> None:
+    check_spend_variation(weekly[list(config.channels)])
+
+
+_SERIES_CHECKS = (_weeks_evenly_spaced, _enough_weeks, _channels_have_spend, _spends_vary)
 
 
 # A channel whose spend varies by less than this fraction of its mean (coefficient of

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Union
+from typing import NamedTuple, Union
 
 import numpy as np
 import pandas as pd
 
 from ._data import adstock_matrix
-from ._intervals import ensemble_estimate
+from ._intervals import Estimate, ensemble_estimate
 
 __all__ = ["ResponseModel", "MMMResults", "channel_kpis", "summarize", "compare_with_truth"]
 
@@ -202,87 +202,129 @@ def summarize(
     spend = np.asarray(spend, np.float64)
     mult = np.linspace(0.0, response_max, points)
     draws = draws or {}
-    contrib_rows, summary_rows, resp_rows, fit_rows = [], [], [], []
+    kpis = [
+        _variant_kpis(name, model, boots.get(name, ()), draws.get(name, ()), spend, mult, interval, method)
+        for name, model in variants.items()
+    ]
     totals = spend.sum(axis=0)
-    for name, model in variants.items():
-        channels = model.channels
-        k = channel_kpis(model, spend, mult)
-        k["total"] = k["contribution"].sum(axis=0)
-        reps = [channel_kpis(b, spend, mult) for b in boots.get(name, ())]
-        for r in reps:
-            r["total"] = r["contribution"].sum(axis=0)
+    return MMMResults(
+        contributions=pd.concat([_contribution_rows(k, dates) for k in kpis], ignore_index=True),
+        summary=pd.DataFrame([row for k in kpis for row in _summary_rows(k, totals)]),
+        response=pd.concat([_response_rows(k, mult, totals) for k in kpis], ignore_index=True),
+        fit=pd.concat([_fit_rows(k, dates, target) for k in kpis], ignore_index=True),
+    )
 
-        def estimate(key, k=k, reps=reps):
-            stack = np.stack([r[key] for r in reps]) if reps else None
-            return ensemble_estimate(k[key], stack, interval=interval, method=method)
 
-        contrib, total, roi, mroi, curve = map(estimate, ("contribution", "total", "roi", "mroi", "curve"))
-        draw_roi = np.array([channel_kpis(d, spend, mult)["roi"] for d in draws.get(name, ())]).reshape(-1, len(channels))
-        roi_aug_sd = draw_roi.std(axis=0, ddof=1) if len(draw_roi) > 1 else np.full(len(channels), np.nan)
-        positive = np.clip(total.point, 0, None)
-        for j, ch in enumerate(channels):
-            contrib_rows.append(
-                pd.DataFrame(
-                    {
-                        "date": dates.to_numpy(),
-                        "variant": name,
-                        "channel": ch,
-                        "contribution": contrib.point[:, j],
-                        "lower": contrib.lower[:, j],
-                        "upper": contrib.upper[:, j],
-                    }
-                )
-            )
-            summary_rows.append(
-                {
-                    "variant": name,
-                    "channel": ch,
-                    "spend": totals[j],
-                    "spend_share": totals[j] / totals.sum(),
-                    "contribution": total.point[j],
-                    "contribution_lower": total.lower[j],
-                    "contribution_upper": total.upper[j],
-                    "effect_share": positive[j] / positive.sum() if positive.sum() > 0 else np.nan,
-                    "roi": roi.point[j],
-                    "roi_lower": roi.lower[j],
-                    "roi_upper": roi.upper[j],
-                    "roi_aug_sd": roi_aug_sd[j],
-                    "mroi": mroi.point[j],
-                    "mroi_lower": mroi.lower[j],
-                    "mroi_upper": mroi.upper[j],
-                }
-            )
-            resp_rows.append(
-                pd.DataFrame(
-                    {
-                        "variant": name,
-                        "channel": ch,
-                        "multiplier": mult,
-                        "spend": mult * totals[j],
-                        "contribution": curve.point[j],
-                        "lower": curve.lower[j],
-                        "upper": curve.upper[j],
-                        "current": np.isclose(mult, 1.0),
-                    }
-                )
-            )
-        all_off = spend * 0.0
-        fit_rows.append(
+class _VariantKPIs(NamedTuple):
+    """One variant's KPIs: points and intervals over its refits, and the full fit's predictions."""
+
+    name: str
+    channels: tuple
+    contribution: Estimate  # (t, c) weekly
+    total: Estimate  # (c,)
+    roi: Estimate  # (c,)
+    mroi: Estimate  # (c,)
+    curve: Estimate  # (c, g)
+    roi_aug_sd: np.ndarray  # (c,) over augmentation draws
+    predicted: np.ndarray  # (t,) full fit, actual spends
+    baseline: np.ndarray  # (t,) full fit, all channels off
+
+
+def _kpis_with_total(model: ResponseModel, spend: np.ndarray, mult: np.ndarray) -> dict:
+    k = channel_kpis(model, spend, mult)
+    return {**k, "total": k["contribution"].sum(axis=0)}
+
+
+def _variant_kpis(name, model, boots, draws, spend, mult, interval, method) -> _VariantKPIs:
+    full = _kpis_with_total(model, spend, mult)
+    reps = [_kpis_with_total(b, spend, mult) for b in boots]
+
+    def estimate(key: str) -> Estimate:
+        stack = np.stack([r[key] for r in reps]) if reps else None
+        return ensemble_estimate(full[key], stack, interval=interval, method=method)
+
+    n_channels = len(model.channels)
+    draw_roi = np.array([channel_kpis(d, spend, mult)["roi"] for d in draws]).reshape(-1, n_channels)
+    roi_aug_sd = draw_roi.std(axis=0, ddof=1) if len(draw_roi) > 1 else np.full(n_channels, np.nan)
+    return _VariantKPIs(
+        name, model.channels, *map(estimate, ("contribution", "total", "roi", "mroi", "curve")),
+        roi_aug_sd=roi_aug_sd, predicted=full["predicted"], baseline=model.predict(spend * 0.0),
+    )
+
+
+def _contribution_rows(k: _VariantKPIs, dates: pd.Series) -> pd.DataFrame:
+    return pd.concat(
+        [
             pd.DataFrame(
                 {
                     "date": dates.to_numpy(),
-                    "variant": name,
-                    "actual": np.asarray(target, np.float64),
-                    "predicted": k["predicted"],
-                    "baseline": model.predict(all_off),
+                    "variant": k.name,
+                    "channel": ch,
+                    "contribution": k.contribution.point[:, j],
+                    "lower": k.contribution.lower[:, j],
+                    "upper": k.contribution.upper[:, j],
                 }
             )
-        )
-    return MMMResults(
-        contributions=pd.concat(contrib_rows, ignore_index=True),
-        summary=pd.DataFrame(summary_rows),
-        response=pd.concat(resp_rows, ignore_index=True),
-        fit=pd.concat(fit_rows, ignore_index=True),
+            for j, ch in enumerate(k.channels)
+        ],
+        ignore_index=True,
+    )
+
+
+def _summary_rows(k: _VariantKPIs, totals: np.ndarray) -> list[dict]:
+    positive = np.clip(k.total.point, 0, None)
+    return [
+        {
+            "variant": k.name,
+            "channel": ch,
+            "spend": totals[j],
+            "spend_share": totals[j] / totals.sum(),
+            "contribution": k.total.point[j],
+            "contribution_lower": k.total.lower[j],
+            "contribution_upper": k.total.upper[j],
+            "effect_share": positive[j] / positive.sum() if positive.sum() > 0 else np.nan,
+            "roi": k.roi.point[j],
+            "roi_lower": k.roi.lower[j],
+            "roi_upper": k.roi.upper[j],
+            "roi_aug_sd": k.roi_aug_sd[j],
+            "mroi": k.mroi.point[j],
+            "mroi_lower": k.mroi.lower[j],
+            "mroi_upper": k.mroi.upper[j],
+        }
+        for j, ch in enumerate(k.channels)
+    ]
+
+
+def _response_rows(k: _VariantKPIs, mult: np.ndarray, totals: np.ndarray) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "variant": k.name,
+                    "channel": ch,
+                    "multiplier": mult,
+                    "spend": mult * totals[j],
+                    "contribution": k.curve.point[j],
+                    "lower": k.curve.lower[j],
+                    "upper": k.curve.upper[j],
+                    "current": np.isclose(mult, 1.0),
+                }
+            )
+            for j, ch in enumerate(k.channels)
+        ],
+        ignore_index=True,
+    )
+
+
+def _fit_rows(k: _VariantKPIs, dates: pd.Series, target: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": dates.to_numpy(),
+            "variant": k.name,
+            "actual": np.asarray(target, np.float64),
+            "predicted": k.predicted,
+            "baseline": k.baseline,
+        }
     )
 
 
