@@ -178,10 +178,8 @@ def test_parallel_jobs_match_serial(tmp_path):
 def _cells(out) -> dict:
     # Timings differ between any two runs; everything else of a cell is a function of its seed.
     timing = ["seconds", "seconds_generate"]
-    return {
-        f.name: pd.read_parquet(f).drop(columns=timing, errors="ignore").sort_values(["arm", "target"]).reset_index(drop=True)
-        for f in sorted((out / "runs").glob("*.parquet"))
-    }
+    cells = {f.name: pd.read_parquet(f).drop(columns=timing, errors="ignore") for f in (out / "runs").glob("*.parquet")}
+    return {name: cell.sort_values(["arm", "target"]).reset_index(drop=True) for name, cell in cells.items()}
 
 
 def test_added_arms_extend_a_study_as_a_fresh_run_would(tmp_path, monkeypatch):
