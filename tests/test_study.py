@@ -173,3 +173,36 @@ def test_parallel_jobs_match_serial(tmp_path):
     parallel = run_study("noise", out=tmp_path / "b", jobs=2, **kwargs)
     cols = ["value", "rep", "arm", "target", "r2", "kl", "w1"]
     pd.testing.assert_frame_equal(serial[cols], parallel[cols])
+
+
+def _cells(out) -> dict:
+    # Timings differ between any two runs; everything else of a cell is a function of its seed.
+    timing = ["seconds", "seconds_generate"]
+    cells = {f.name: pd.read_parquet(f).drop(columns=timing, errors="ignore") for f in (out / "runs").glob("*.parquet")}
+    return {name: cell.sort_values(["arm", "target"]).reset_index(drop=True) for name, cell in cells.items()}
+
+
+def test_added_arms_extend_a_study_as_a_fresh_run_would(tmp_path, monkeypatch):
+    first = Protocol(**{**TINY_PROTOCOL.__dict__, "arms": ("baseline", "sample")})
+    both = Protocol(**{**TINY_PROTOCOL.__dict__, "arms": ("baseline", "sample", "sample_anm_ridge")})
+    kwargs = dict(reps=2, values=(0.1,), defaults=TINY_SETTINGS, progress=False, report=False)
+    run_study("noise", out=tmp_path / "ext", protocol=first, **kwargs)
+    calls = []
+    real = _runner.run_once
+    monkeypatch.setattr(_runner, "run_once", lambda s, p, seed: calls.append(p.arms) or real(s, p, seed))
+    extended = run_study("noise", out=tmp_path / "ext", protocol=both, **kwargs)
+    assert calls == [("sample_anm_ridge",)] * 2  # finished cells run their missing arm only
+    monkeypatch.setattr(_runner, "run_once", real)
+    fresh = run_study("noise", out=tmp_path / "fresh", protocol=both, **kwargs)
+    assert len(extended) == len(fresh) == 2 * 3
+    got, want = _cells(tmp_path / "ext"), _cells(tmp_path / "fresh")
+    assert sorted(got) == sorted(want)
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name], check_like=True)
+    config = json.loads((tmp_path / "ext" / "config.json").read_text())
+    assert config["protocol"]["arms"] == ["baseline", "sample", "sample_anm_ridge"]
+    # Asking again with only the first arms would drop one: refused, nothing run.
+    with pytest.raises(ValueError, match=r"leave out \['sample_anm_ridge'\]"):
+        run_study("noise", out=tmp_path / "ext", protocol=first, **kwargs)
+    with pytest.raises(ValueError, match="other settings"):
+        run_study("noise", out=tmp_path / "ext", protocol=Protocol(**{**both.__dict__, "cv": 3}), **kwargs)

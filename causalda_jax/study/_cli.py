@@ -37,7 +37,8 @@ def study_command(
     arms: Annotated[
         Optional[str],
         typer.Option("--arms", help="comma-separated arms (default: baseline,augment,sample,regressor); also "
-                     "sample_anm, sample_anm_ridge, sample_anm_mlp, sample_mdn"),
+                     "sample_anm, sample_anm_ridge, sample_anm_mlp, sample_mdn; adding arms to a finished "
+                     "study runs only the added arms in its finished cells"),
     ] = None,
 ) -> None:
     """Run (or resume) a scenario of the random-SCM study and write results, plots and a summary."""

@@ -9,7 +9,7 @@ import signal
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,17 +82,45 @@ def default_cache_dir() -> str:
     return jax.config.jax_compilation_cache_dir or os.path.join(tempfile.gettempdir(), "causalda_jax_xla_cache")
 
 
-def _check_config(out: Path, config: dict) -> None:
+def _check_config(out: Path, config: dict) -> tuple:
+    """Write ``config.json``; the arms of the study (the recorded ones, then any added).
+
+    Adding arms extends a study as adding reps or values does; removing arms or changing any
+    other setting is refused, since the finished cells would no longer match the config.
+    """
     path = out / "config.json"
+    arms = tuple(config["protocol"]["arms"])
     if path.exists():
         old = json.loads(path.read_text())
         keep = ("scenario", "defaults", "protocol")
-        if any(old.get(k) != config.get(k) for k in keep):
+        changed = [k for k in keep if _without_arms(old.get(k)) != _without_arms(config.get(k))]
+        if changed:
             raise ValueError(
-                f"{out} holds runs made with other settings (see {path}); "
+                f"{out} holds runs made with other settings ({', '.join(changed)} differ; see {path}); "
                 "use another --out directory or delete that one to start afresh"
             )
+        old_arms = tuple(old["protocol"]["arms"])
+        missing = [a for a in old_arms if a not in arms]
+        if missing:
+            raise ValueError(
+                f"{out} holds runs with arms {list(old_arms)} (see {path}); the arms asked for leave out "
+                f"{missing}: ask for all of them (arms may only be added) or use another --out directory"
+            )
+        arms = old_arms + tuple(a for a in arms if a not in old_arms)
+        config = {**config, "protocol": {**config["protocol"], "arms": list(arms)}}
     path.write_text(json.dumps(config, indent=2, default=str))
+    return arms
+
+
+def _without_arms(entry: Any) -> Any:
+    return {k: v for k, v in entry.items() if k != "arms"} if isinstance(entry, dict) else entry
+
+
+def _arms_done(path: Path) -> set:
+    """The arms a finished cell file holds (none when the cell has not run)."""
+    if not path.exists():
+        return set()
+    return set(pd.read_parquet(path, columns=["arm"])["arm"])
 
 
 def run_study(
@@ -116,7 +144,8 @@ def run_study(
     so every value of the swept parameter is compared on the same seeds (the random graph is
     the same across values whenever the node count is). Each finished cell is stored as
     ``out/runs/<parameter>=<value>__rep<r>.parquet`` and skipped on the next call, so an
-    interrupted study resumes where it stopped; adding reps or values extends it.
+    interrupted study resumes where it stopped; adding reps, values or arms extends it (a
+    finished cell then runs only its missing arms and is rewritten with all of them).
 
     With ``client`` the cells run on a Dask cluster (docs/distributed.md) instead of local
     processes; each worker sends its cell's table back and the caller writes it, so workers
@@ -168,7 +197,7 @@ def run_study(
     out = Path(out) if out is not None else Path("causalda-output") / f"study_{scenario}"
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    _check_config(
+    arms = _check_config(
         out,
         {
             "scenario": scenario,
@@ -180,13 +209,19 @@ def run_study(
             "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(protocol).items()},
         },
     )
+    protocol = replace(protocol, arms=arms)
     pending = []
     for value in values:
         for rep in range(reps):
             path = _run_file(runs, sc.parameter, value, rep)
-            if not path.exists():
+            done = _arms_done(path)
+            # A cell's arms share its seed and nothing else, so a cell run for its missing arms
+            # only holds, once merged, what a fresh run with all arms would have written.
+            todo = tuple(a for a in arms if a not in done)
+            if todo:
                 meta = {"scenario": scenario, "parameter": sc.parameter, "value": value, "rep": rep}
-                pending.append((defaults.with_value(sc.parameter, value), protocol, rep, meta, str(path)))
+                settings = defaults.with_value(sc.parameter, value)
+                pending.append((settings, replace(protocol, arms=todo), rep, meta, str(path), bool(done)))
     title = f"study {scenario}"
     if client is not None:
         from ._dask import execute_on_dask
@@ -222,6 +257,8 @@ def finish_cell(item: tuple, result: tuple, errors: list) -> None:
     """Write a finished cell's table, or record its error: the same for every executor."""
     frame, message = result
     if message is None:
+        if item[5]:  # the cell held other arms already: keep them, the new arms after them
+            frame = pd.concat([pd.read_parquet(item[4]), frame], ignore_index=True)
         _write_cell(frame, item[4])
     else:
         errors.append((item[3], message))
