@@ -154,6 +154,43 @@ def test_seed_and_key(chain):
     assert (a != d).mean() > 0.5
 
 
+def test_seed_none_draws_a_fresh_seed_that_is_recorded(chain, tmp_path):
+    df, graph = chain
+    a, rows_a = sample(df, graph, 2000, return_indices=True)
+    b, rows_b = sample(df, graph, 2000, return_indices=True)
+    assert a.attrs["seed"] != b.attrs["seed"]  # two draws of 32 bits: equal with probability 2**-32
+    assert (rows_a != rows_b).mean() > 0.5
+    np.testing.assert_array_equal(sample(df, graph, 2000, seed=a.attrs["seed"], return_indices=True)[1], rows_a)
+    assert sample(df, graph, 10, seed=5).attrs["seed"] == 5
+    assert sample(df, graph, 10, key=jax.random.key(5)).attrs["seed"] is None
+    # A resumable directory must name its seed: a fresh one could never be resumed.
+    with pytest.raises(ValueError, match="explicit seed"):
+        sample(df, graph, 10, out=tmp_path / "parts")
+    assert not (tmp_path / "parts").exists()
+
+
+def test_devices_none_is_every_local_device_in_sample_and_augment(chain, monkeypatch):
+    import causalda_jax._augment as engine
+
+    df, graph = chain
+    seen = {}
+
+    def spy(name, real):
+        def mesh(devices=None):
+            out = real(devices)
+            seen[name] = list(out.devices.flat)
+            return out
+
+        return mesh
+
+    monkeypatch.setattr(S, "batch_mesh", spy("sample", S.batch_mesh))
+    monkeypatch.setattr(engine, "batch_mesh", spy("augment", engine.batch_mesh))
+    sample(df, graph, 100, seed=0)
+    augment(df, graph, threshold=0.0)
+    assert seen["sample"] == seen["augment"] == jax.local_devices()
+    assert len(seen["sample"]) == 4  # tests/conftest.py forces 4 host devices
+
+
 def test_traced_once(chain):
     df, graph = chain
     draw_chunk.clear_cache()
