@@ -206,7 +206,7 @@ class ChunkDraw(NamedTuple):
     """One compiled call's draws on the host, cut to its real samples.
 
     Attributes:
-        ids: ``(m,)`` the samples' positions in the call's output.
+        ids: ``(m,)`` the samples' positions in the draw (their hashed index adds ``offset``).
         index_rows: ``(m, d)`` training row of each value.
         alive: ``(m,)`` whether the sample had a conditional at every variable.
         noise: ``(m, d)`` smoothing noise, or ``(m, 0)`` without smoothing.
