@@ -112,9 +112,11 @@ def augment(
             (default: about 2^19 / n).
         max_rows: most rows a step may keep (default: about 1 GB of buffers).
         progress: True for a progress bar, or a callback ``(step, n_steps, variable, rows)``.
-        devices: None for one device; an int k (the first k devices) or a list of devices to
-            split the kept rows across them. Each device extends its own rows; rows are
-            rebalanced between steps. The result is identical to the one-device result.
+        devices: ``None`` for every local device of the default backend (as in
+            :func:`causalda_jax.sample`), an int k for the first k of them, or a list of devices.
+            With several, the kept rows are split across them: each device extends its own rows
+            and rows are rebalanced between steps. The result is identical to the one-device
+            result.
 
     Returns:
         The weighted rows; empty, with a warning saying why, when pruning removes everything.
@@ -149,13 +151,13 @@ def augment(
     names = [plan.table.columns[v] for v in plan.order]
     callback = _progress_callback(progress, len(names))
 
+    mesh = batch_mesh(devices)
     with jax.enable_x64(True):
-        if devices is None:
-            index_rows, log_weights = _run_single(plan, cap, chunk, limit, max_rows, names, callback)
+        if mesh.devices.size == 1:
+            with jax.default_device(mesh.devices.flat[0]):
+                index_rows, log_weights = _run_single(plan, cap, chunk, limit, max_rows, names, callback)
         else:
-            index_rows, log_weights = _run_sharded(
-                plan, batch_mesh(devices), cap, chunk, limit, max_rows, names, callback
-            )
+            index_rows, log_weights = _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback)
     return AugmentedData.from_index_rows(data, plan.table.values, index_rows, log_weights, plan.graph, config)
 
 

@@ -17,8 +17,9 @@ def batch_mesh(devices: int | Sequence[jax.Device] | None = None) -> Mesh:
     """A 1-D mesh over ``devices`` with the axis :data:`BATCH_AXIS`.
 
     Args:
-        devices: ``None`` for every device of the default backend, an int ``k`` for the first
-            ``k`` of them, or an explicit sequence of devices.
+        devices: ``None`` for every local device of the default backend (this process's, in a
+            ``jax.distributed`` job), an int ``k`` for the first ``k`` of them, or an explicit
+            sequence of devices.
 
     Raises:
         ValueError: ``k`` is not between 1 and the number of available devices, or the
@@ -28,7 +29,7 @@ def batch_mesh(devices: int | Sequence[jax.Device] | None = None) -> Mesh:
         >>> batch_mesh(1).shape["batch"]
         1
     """
-    available = jax.devices()
+    available = jax.local_devices()
     if devices is None:
         chosen = list(available)
     elif isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):

@@ -174,12 +174,12 @@ def test_one_compile_per_step_kind_and_pillow_size():
     engine._expand_sorted.clear_cache()
     engine._expand_scored.clear_cache()
     with count_traces() as first:
-        augment(df, g, threshold=1e-2)
+        augment(df, g, threshold=1e-2, devices=1)  # the one-device steps
     sorted_, scored = first["_sorted_step"], first["_scored_step"]
     assert 1 <= sorted_ <= 2 and 1 <= scored <= 2 and sorted_ + scored <= 3
     df2, _ = _random_dag_data(n=30, d=5, seed=7)
     with count_traces() as second:
-        augment(df2, g, threshold=1e-2)
+        augment(df2, g, threshold=1e-2, devices=1)
     assert second["_sorted_step"] == 0 and second["_scored_step"] == 0
 
 
@@ -276,7 +276,7 @@ def test_several_devices_give_the_one_device_result(parents):
 
     assert len(jax.devices()) >= 4, "conftest forces 4 host devices"
     df, g = _random_dag_data(n=40, d=4, seed=11, parents=parents)
-    one = augment(df, g, threshold=1e-3)
+    one = augment(df, g, threshold=1e-3, devices=1)
     four = augment(df, g, threshold=1e-3, devices=4)
     assert len(one) > 0
     np.testing.assert_array_equal(four.source_rows, one.source_rows)
