@@ -329,12 +329,8 @@ def _draw(
 
 
 def _fresh_seed() -> int:
-    """A seed from the operating system's entropy.
-
-    32 bits: ``jax.random.key`` keeps only the low 32 bits of a larger seed unless x64 is on, so
-    a wider seed would not name the same draw in every configuration.
-    """
-    return secrets.randbits(32)
+    """A seed from the operating system's entropy (63 bits, the range :func:`_as_key` accepts)."""
+    return secrets.randbits(63)
 
 
 def _as_key(seed, key) -> jax.Array:
@@ -346,7 +342,10 @@ def _as_key(seed, key) -> jax.Array:
             raise TypeError(f"seed must be a non-negative int, got {seed!r}; or pass key=jax.random.key(...)")
         if not 0 <= int(seed) < 2**63:
             raise ValueError(f"seed must be a non-negative int below 2**63, got {seed}")
-        return jax.random.key(int(seed))
+        # Both 32-bit halves explicitly: `jax.random.key` keeps only the low half unless x64 is on,
+        # so a wide seed would name different draws in the two configurations.
+        seed = int(seed)
+        return jax.random.wrap_key_data(np.array([seed >> 32, seed & 0xFFFFFFFF], np.uint32), impl="threefry2x32")
     if not isinstance(key, jax.Array):
         raise TypeError(f"key must be a jax PRNG key (jax.random.key(...)), got {type(key).__name__}")
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):

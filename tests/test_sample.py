@@ -154,11 +154,21 @@ def test_seed_and_key(chain):
     assert (a != d).mean() > 0.5
 
 
+@pytest.mark.parametrize("seed", [5, 2**32 - 1, 2**32, 2**40 + 5, 2**63 - 1])
+@pytest.mark.parametrize("wide", [False, True])
+def test_a_seed_names_the_same_key_with_and_without_x64(seed, wide):
+    with jax.enable_x64(wide):
+        data = jax.random.key_data(S._as_key(seed, None))
+    np.testing.assert_array_equal(np.asarray(data), [seed // 2**32, seed % 2**32])
+    if seed < 2**32:  # the same key as jax.random.key for the seeds it represents in every mode
+        np.testing.assert_array_equal(np.asarray(data), np.asarray(jax.random.key_data(jax.random.key(seed))))
+
+
 def test_seed_none_draws_a_fresh_seed_that_is_recorded(chain, tmp_path):
     df, graph = chain
     a, rows_a = sample(df, graph, 2000, return_indices=True)
     b, rows_b = sample(df, graph, 2000, return_indices=True)
-    assert a.attrs["seed"] != b.attrs["seed"]  # two draws of 32 bits: equal with probability 2**-32
+    assert a.attrs["seed"] != b.attrs["seed"]  # two draws of 63 bits: equal with probability 2**-63
     assert (rows_a != rows_b).mean() > 0.5
     np.testing.assert_array_equal(sample(df, graph, 2000, seed=a.attrs["seed"], return_indices=True)[1], rows_a)
     assert sample(df, graph, 10, seed=5).attrs["seed"] == 5
