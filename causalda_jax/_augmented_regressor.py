@@ -29,6 +29,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._graph import CausalGraph, GraphLike, as_graph
+from ._sample import fresh_seed
 from ._sample_weight import check_sample_weight, mix_weights
 
 __all__ = ["AugmentedRegressor"]
@@ -86,7 +87,9 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
             keep the single value given above.
         cv: folds (int, shuffled with ``random_state``) or a scikit-learn splitter.
         scoring: scikit-learn scoring name or callable; ``None`` uses ``estimator.score`` (R²).
-        random_state: seed for fold shuffling and for ``method="sample"``.
+        random_state: seed for fold shuffling and for ``method="sample"``; ``None`` draws a fresh
+            seed from the operating system at each ``fit`` (recorded in ``seed_``), as
+            :func:`~causalda_jax.sample` does with ``seed=None``.
         augment_kwargs: extra keyword arguments for ``augment`` (``method="augment"``) or ``sample``
             (``method="sample"``): ``kernel``, ``bandwidth``, ``categorical``, ``max_rows``, ``smoothing``, ...
 
@@ -132,7 +135,7 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         param_grid: Mapping[str, Any] | None = None,
         cv: Any = 3,
         scoring: Any = None,
-        random_state: int = 0,
+        random_state: int | None = 0,
         augment_kwargs: Mapping[str, Any] | None = None,
     ):
         self.estimator = estimator
@@ -163,13 +166,14 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         graph = as_graph(self.graph)
         self._check_settings()
         data, features = self._joined(X, y, graph)
+        self.seed_ = _seed_of(self.random_state)
         search = self._given_setting() if self.param_grid is None else self._search(data, features, graph)
         best = search.best_params
         if best["aug_coeff"] == 0:
             best = {**best, "threshold": None, "bandwidth_scale": None, "augmentation_estimator": None}
         self.cv_results_, self.best_score_, self.best_index_ = search.cv_results, search.best_score, search.best_index
         self.best_params_ = best
-        final = self._augmented(data, graph, best, seed=self.random_state, quiet=False)
+        final = self._augmented(data, graph, best, seed=self.seed_, quiet=False)
         self.augmentation_ = final.record
         self.estimator_, self.sample_weight_ = self._fit_mixed(data, features, final, best["aug_coeff"])
         self.n_augmented_ = 0 if best["aug_coeff"] == 0 else len(final.weights)
@@ -343,14 +347,14 @@ class AugmentedRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
     def _search(self, data: pd.DataFrame, features: list, graph: CausalGraph) -> "_SearchResult":
         """K-fold cross-validation over the candidates; the first best mean score wins."""
         if isinstance(self.cv, (int, np.integer)):
-            splitter = KFold(int(self.cv), shuffle=True, random_state=self.random_state)
+            splitter = KFold(int(self.cv), shuffle=True, random_state=self.seed_ % 2**32)
         else:
             splitter = check_cv(self.cv)
         scorer = check_scoring(self.estimator, scoring=self.scoring)
         candidates = self._candidates()
         folds = [
             self._score_fold(data.iloc[tr].reset_index(drop=True), data.iloc[va], features, graph, candidates, scorer,
-                             seed=self.random_state + k)
+                             seed=self.seed_ + k)
             for k, (tr, va) in enumerate(splitter.split(data))
         ]
         _warn_about_folds(folds)
@@ -476,3 +480,12 @@ def _cv_table(candidates: list, folds: list) -> pd.DataFrame:
     table["mean_n_augmented"] = np.stack([f.n_augmented for f in folds], axis=1).mean(axis=1)
     table["mean_fit_time"] = np.stack([f.fit_time for f in folds], axis=1).mean(axis=1)
     return pd.DataFrame(table)
+
+
+def _seed_of(random_state: int | None) -> int:
+    """The integer seed of a fit: ``random_state`` itself, or a fresh one for ``None``."""
+    if random_state is None:
+        return fresh_seed()
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) or random_state < 0:
+        raise ValueError(f"random_state must be a non-negative int or None, got {random_state!r}")
+    return int(random_state)

@@ -63,7 +63,7 @@ from ._tabular import frame_from_rows
 if TYPE_CHECKING:
     from ._stream import ParquetSample
 
-__all__ = ["sample", "NoConditionalError"]
+__all__ = ["sample", "NoConditionalError", "fresh_seed"]
 
 # Default block sizes (samples per device per chunk, training rows per block).
 _SAMPLE_BLOCK = {"cpu": 1024, "other": 32768}
@@ -328,9 +328,9 @@ def _draw(
 # The public entry point: arguments, seed, and the frame.
 
 
-def _fresh_seed() -> int:
-    """A seed from the operating system's entropy (63 bits, the range :func:`_as_key` accepts)."""
-    return secrets.randbits(63)
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy (62 bits: room for per-fold offsets below 2**63)."""
+    return secrets.randbits(62)
 
 
 def _as_key(seed, key) -> jax.Array:
@@ -371,7 +371,7 @@ def _seed_and_key(seed, key, *, shared: str | None) -> tuple[int | None, jax.Arr
                 f"{shared} must draw the same rows, so it needs an explicit seed (or key); seed=None draws a fresh "
                 "seed on every call. Pass seed=0, or any int"
             )
-        seed = _fresh_seed()
+        seed = fresh_seed()
     return (None if seed is None else int(seed)), _as_key(seed, key)
 
 

@@ -397,3 +397,18 @@ def test_real_sample_method(chain_data):
     np.testing.assert_allclose(reg.sample_weight_, np.r_[np.full(24, 0.5), np.full(64, 12 / 64)], rtol=1e-12)
     again = clone(reg).fit(X, y)
     np.testing.assert_array_equal(reg.predict(X), again.predict(X))  # deterministic under random_state
+
+
+def test_random_state_none_draws_a_recorded_seed(chain_data):
+    data, graph = chain_data
+    X, y = data[["a", "b"]], data["y"]
+    make = lambda state: AugmentedRegressor(  # noqa: E731
+        Ridge(), graph, "y", method="sample", aug_coeff=0.5, n_samples=64, random_state=state
+    )
+    a, b = make(None).fit(X, y), make(None).fit(X, y)
+    assert a.seed_ != b.seed_  # two 62-bit draws: equal with probability 2**-62
+    assert not np.array_equal(a.predict(X), b.predict(X))
+    np.testing.assert_array_equal(make(a.seed_).fit(X, y).predict(X), a.predict(X))
+    assert make(7).fit(X, y).seed_ == 7
+    with pytest.raises(ValueError, match="random_state"):
+        make(-1).fit(X, y)
