@@ -306,7 +306,8 @@ def _merge(names: list[str], tag: str) -> None:
     name = f"mmm_recovery_{tag}"
     meta = {"command": "; ".join(r["meta"]["command"] for r in runs), "runs": names,
             "wall_s": [r["meta"]["wall_s"] for r in runs], "machine": runs[0]["meta"]["machine"],
-            "graph": runs[0]["meta"]["graph"], "holdout_added": [r["meta"].get("holdout") for r in runs]}
+            "graph": runs[0]["meta"]["graph"],
+            "holdout": {k: v for r in runs for k, v in r["meta"].get("holdout", {}).items()}}
     _save(name, frame, table, meta)
     print(table.round(3).to_string())
 
@@ -328,39 +329,42 @@ def _add_holdout(name: str, args) -> None:
         frame["rows_generated"] = np.where(frame["arm"].str.endswith("/sample"),
                                            (ratio * frame["weeks"]).round().astype(int), 0)
     frame["holdout_s"] = frame.get("holdout_s", np.nan)
+    models = [x for x in args.holdout_models.split(",") if x]
     t0 = time.perf_counter()
     grid = {m["market"]: m for m in markets(args.count)}
     for market in sorted(frame["market"].unique()):
         m, t1 = grid[int(market)], time.perf_counter()
         here = frame["market"] == market
         arms = set(frame.loc[here, "arm"])
-        if frame.loc[here, "holdout_mape"].notna().all() and "xgboost/augment" in arms:
+        todo = here & frame["arm"].str.split("/").str[0].isin(models)
+        if frame.loc[todo, "holdout_mape"].notna().all() and "xgboost/augment" in arms:
             continue  # done by an earlier, interrupted call
         sim = simulate(weeks=m["weeks"], channels=m["channels"], seed=m["seed"], confounding=m["confounding"])
-        for model in ("xgboost", "bayes"):
+        for model in models:
             if {f"{model}/none", f"{model}/sample"} & arms:
                 mapes = _holdout_mapes(sim, model, "sample" if f"{model}/sample" in arms else "none", (), args)
                 for variant, arm in (("observed", f"{model}/none"), ("augmented", f"{model}/sample")):
                     frame.loc[here & (frame["arm"] == arm), "holdout_mape"] = mapes.get(variant, np.nan)
-        if "bayes/lift" in arms:
+        if "bayes/lift" in arms and "bayes" in models:
             channel = frame.loc[here & (frame["arm"] == "bayes/lift"), "lift_channel"].iloc[0]
             mapes = _holdout_mapes(sim, "bayes", "none", _lift_test_on(sim, channel), args)
             frame.loc[here & (frame["arm"] == "bayes/lift"), "holdout_mape"] = mapes["observed"]
-        frame.loc[here, "holdout_s"] = time.perf_counter() - t1
+        frame.loc[here, "holdout_s"] = frame.loc[here, "holdout_s"].fillna(0.0) + time.perf_counter() - t1
         size = _augment_size(sim, args)
         wanted = [f"{model}/augment" for model in ("xgboost", "bayes")
                   if f"{model}/augment" not in arms and f"{model}/none" in arms]
         if size == 0:
-            extra = [r for arm in wanted for r in _as_empty_augment(frame[here].to_dict("records"), arm)]
+            frame = frame[~(here & frame["arm"].str.endswith("/augment"))]
+            extra = [r for arm in {*wanted, *(a for a in arms if a.endswith("/augment"))}
+                     for r in _as_empty_augment(frame[frame["market"] == market].to_dict("records"), arm)]
             frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
         elif wanted:
             print(f"  market {market}: augment generates {size} rows; run {wanted} with --arms to fit them")
         print(f"  market {market}: holdout MAPE added [{time.perf_counter() - t1:.0f}s]; augment rows {size}", flush=True)
-        run["meta"]["holdout"] = {
-            "command": f"python -m benchmarks.mmm_recovery --add-holdout {name}",
-            "wall_s": time.perf_counter() - t0,
-            "markets": sorted(int(x) for x in frame.loc[frame["holdout_s"].notna(), "market"].unique()),
-        }
+        command = f"python -m benchmarks.mmm_recovery --add-holdout {name} --holdout-models {','.join(models)}"
+        entry = run["meta"].setdefault("holdout", {}).setdefault(command, {"wall_s": 0.0, "markets": []})
+        entry["wall_s"] += time.perf_counter() - t1
+        entry["markets"] = sorted({*entry["markets"], int(market)})
         _save(name, frame, summarize(frame), run["meta"])
 
 
@@ -372,9 +376,10 @@ def _market_table(rows: pd.DataFrame) -> pd.DataFrame:
         sub = rows[rows["arm"] == arm].groupby("market")["rows_generated"].first()
         out[f"rows_generated {arm}"] = sub.reindex(out.index).map(
             lambda v: "not run" if pd.isna(v) else ("0 (= observed fit)" if v == 0 and arm.endswith("augment") else int(v)))
-    fits = rows.drop_duplicates(["market", "arm"])
-    out["fit_s"] = fits.groupby("market")["fit_s"].sum()
-    out["holdout_s"] = g["holdout_s"].first() if "holdout_s" in rows else np.nan
+    # Arms fitted together (observed and augmented variants of one fit) share their seconds.
+    out["fit_s"] = rows.drop_duplicates(["market", "fit_s"]).groupby("market")["fit_s"].sum()
+    if "holdout_s" in rows:
+        out["holdout_s"] = rows.drop_duplicates(["market", "holdout_s"]).groupby("market")["holdout_s"].sum(min_count=1)
     return out.reset_index()
 
 
@@ -387,7 +392,7 @@ def _by_confounding(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _markdown(table: pd.DataFrame) -> str:
-    head = ["arm", *map(str, table.columns)]
+    head = [table.index.name or "arm", *map(str, table.columns)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join([str(i), *(_cell(v) for v in r)]) + " |"
               for i, r in zip(table.index, table.itertuples(index=False))]
@@ -421,6 +426,8 @@ def main(argv=None) -> None:
     p.add_argument("--no-holdout", dest="holdout", action="store_false", help="skip the holdout refits")
     p.add_argument("--tag", default="", help="suffix of the output files")
     p.add_argument("--add-holdout", default="", help="add holdout MAPE and empty augment arms to an earlier run's JSON")
+    p.add_argument("--holdout-models", default="xgboost,bayes",
+                   help="with --add-holdout: the models whose holdout refits to run (the Bayesian ones compile anew)")
     p.add_argument("--merge", default="", help="combine earlier runs' JSON (comma-separated names) and exit")
     args = p.parse_args(argv)
     if args.add_holdout:
@@ -471,9 +478,8 @@ def _save(name, frame, table, meta):
         wall = meta["wall_s"]
         wall = [round(w) for w in wall] if isinstance(wall, list) else round(wall)
         f.write(f"`{meta['command']}`; wall {wall} s; {meta['machine']}; {meta['graph']}.\n\n")
-        added = [h for h in [meta.get("holdout"), *meta.get("holdout_added", [])] if h]
-        for h in added:
-            f.write(f"Holdout refits of markets {h['markets']} added afterwards by `{h['command']}` "
+        for command, h in meta.get("holdout", {}).items():
+            f.write(f"Holdout refits of markets {h['markets']} added afterwards by `{command}` "
                     f"(wall {round(h['wall_s'])} s; the full fits are unchanged).\n\n")
         f.write(_markdown(table.round(3)) + "\n")
         f.write("\nPer simulated confounding (mean ROI relative error, 90% coverage):\n\n")
