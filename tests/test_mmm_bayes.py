@@ -1,4 +1,4 @@
-"""The Bayesian marketing mix model: closed-form posterior, weights, lift tests, bad input."""
+"""The Bayesian marketing mix model: closed-form posterior, calibration on a simulated grid, weights, lift tests, bad input."""
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +25,7 @@ from causalda_jax.mmm._transforms import hill
 # so the truncation carries no mass): the posterior is the conjugate Gaussian.
 FIXED = {"decay": np.array([0.5, 0.2]), "half_saturation": np.array([1.0, 0.8]), "slope": np.array([1.0, 1.5])}
 SIGMA = 0.05
+TRUTH = np.array([0.3, 0.5, -0.4, 1.5, 1.0])  # intercept, coef (2), beta (2)
 
 
 def _linear_gaussian(n=100, n_aug=60, seed=0):
@@ -39,7 +40,7 @@ def _linear_gaussian(n=100, n_aug=60, seed=0):
         ),
         np.float64,
     )
-    y = 0.3 + z_lin @ np.array([0.5, -0.4]) + h @ np.array([1.5, 1.0]) + rng.normal(0, SIGMA, n + n_aug)
+    y = TRUTH[0] + z_lin @ TRUTH[1:3] + h @ TRUTH[3:] + rng.normal(0, SIGMA, n + n_aug)
     weight = np.r_[np.ones(n), rng.uniform(0.2, 1.0, n_aug)]
     data = BayesData(
         z=jnp.asarray(np.column_stack([y, z_lin])), spend=jnp.asarray(spend), stock_aug=jnp.asarray(stock_aug),
@@ -75,6 +76,45 @@ def test_map_laplace_matches_the_conjugate_posterior(x64):
     corr = np.corrcoef(draws.T)
     assert np.allclose(corr, cov / np.outer(sd, sd), atol=0.08)
     assert post.diagnostics.warnings == ()
+
+
+def _coverage_band(k: int, level: float, alpha: float) -> tuple[int, int]:
+    """Acceptance band of a count of covered truths among ``k`` independent datasets.
+
+    With calibrated ``level`` intervals the count is Binomial(k, level); the band keeps the
+    central ``1 - alpha`` of that law (``alpha / 2`` in each tail), so a calibrated method
+    falls outside it with probability at most ``alpha``.
+    """
+    from scipy.stats import binom
+
+    return int(binom.ppf(alpha / 2, k, level)), int(binom.isf(alpha / 2, k, level))
+
+
+def test_laplace_intervals_are_calibrated_on_a_simulated_grid(x64):
+    # A grid of small simulated markets from the linear-Gaussian case (same truth, new spends,
+    # controls and noise each time, no augmented rows): with the priors' pull negligible next to
+    # 100 weeks of data, the 90% credible intervals are 90% confidence intervals, so whether
+    # each covers the truth is a Bernoulli(0.9) draw, independent across markets. The ROI of a
+    # channel is beta times a constant here (decays and saturation fixed), so beta's coverage is
+    # the ROI's. Each of the 4 parameters is judged on its own count (the parameters of one
+    # market share the data, so they are not pooled), with a Bonferroni split of alpha = 0.002
+    # over them: a calibrated method fails this test with probability <= 0.002.
+    markets, level = 60, 0.9
+    fixed = {**FIXED, "y.sigma": SIGMA}
+    covered, shrunk = np.zeros((markets, 4), bool), np.zeros((markets, 4), bool)
+    for m in range(markets):
+        data, spec, _, _ = _linear_gaussian(n=100, n_aug=0, seed=100 + m)
+        post = sample_posterior(data, spec, key=jax.random.key(m), method="map", draws=2000, steps=1500, fixed=fixed)
+        draws = _stack(post.samples)[:, 1:]
+        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        covered[m] = (lo <= TRUTH[1:]) & (TRUTH[1:] <= hi)
+        # Power check: the same intervals shrunk 5x about their centre must be rejected.
+        mid, half = (lo + hi) / 2, (hi - lo) / 10
+        shrunk[m] = (mid - half <= TRUTH[1:]) & (TRUTH[1:] <= mid + half)
+    low, high = _coverage_band(markets, level, 0.002 / 4)
+    counts = covered.sum(axis=0)
+    assert np.all((low <= counts) & (counts <= high)), (counts, (low, high))
+    assert np.all(shrunk.sum(axis=0) < low), (shrunk.sum(axis=0), low)
 
 
 @pytest.mark.slow
