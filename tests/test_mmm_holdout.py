@@ -28,10 +28,12 @@ def test_holdout_predictions_equal_a_refit_by_hand():
     h = holdout_validation(mmm, 13)
     assert h.note is None
     # Oracle: ridge on the first 57 weeks' features, predicting the last 13 from all weeks' features
-    # (adstock carries over into the held-out weeks).
+    # (adstock carries over into the held-out weeks; the trend keeps the fitted weeks' step of 1/56).
     cfg, n = mmm.config, len(sim.data)
     inputs = list(mmm.structure_.target_inputs)
+    assert "trend" in inputs  # so the trend's scale matters to the predictions
     full = feature_table(mmm.weekly_, cfg, decays)
+    full["trend"] = np.arange(n) / (n - 14)  # weekly dates: day offsets are 7 * week index
     train = feature_table(mmm.weekly_.iloc[: n - 13], cfg, decays)
     ridge = Ridge(alpha=1e-3).fit(train[inputs].to_numpy(), train["sales"].to_numpy())
     expected = ridge.predict(full[inputs].to_numpy())
@@ -56,3 +58,25 @@ def test_too_few_weeks_or_zero_skip_with_a_note():
     assert "holdout_weeks is 0" in holdout_validation(mmm, 0).note
     with pytest.raises(ValueError, match="holdout_weeks must be a non-negative integer"):
         MMMConfig(target="sales", channels=("tv",), holdout_weeks=-1)
+
+
+def test_bayesian_holdout_scores_the_posterior_mean_fit_of_a_refit():
+    sim = simulate(weeks=70, channels=3, seed=3)
+    cfg = dict(target="sales", channels=sim.channels, controls=("price", "promo"), mediators=("branded_search",),
+               graph=sim.graph.to_dict(), augmentation="none", bootstrap=0, model="bayes", draws=50,
+               adstock={c: 0.4 for c in sim.channels}, holdout_weeks=0)
+    mmm = MarketingMixModel(**cfg).fit(sim.data)
+    h = holdout_validation(mmm, 13)
+    assert h.note is None
+    # Oracle: the same model fitted by hand on the first 57 weeks, its posterior-mean fit on all weeks.
+    n = len(sim.data)
+    refit = MarketingMixModel(**cfg).fit(sim.data.iloc[: n - 13])
+    features = feature_table(mmm.weekly_, mmm.config, refit.decays_)
+    features["trend"] = np.arange(n) / (n - 14)
+    expected = refit.models_["observed"].fitted(features, mmm.weekly_[list(sim.channels)].to_numpy(np.float64))
+    got = h.predictions[h.predictions["variant"] == "observed"]["predicted"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    held = h.scores.set_index(["variant", "split"]).loc[("observed", "holdout")]
+    y = mmm.weekly_["sales"].to_numpy()[-13:]
+    assert held["mape"] == pytest.approx(mean_absolute_percentage_error(y, expected[-13:]), rel=1e-8)
+    assert held["mape"] < 0.2  # a sane forecast: the simulated weekly noise is a few percent

@@ -10,7 +10,21 @@ import pandas as pd
 
 from ._data import feature_table, min_weeks
 
-__all__ = ["HoldoutResult", "forecast_scores", "holdout_validation"]
+__all__ = ["HoldoutResult", "continued_trend", "forecast_scores", "holdout_validation"]
+
+
+def continued_trend(dates: pd.Series, fit_weeks: int) -> np.ndarray:
+    """The trend feature on the scale a fit on the first ``fit_weeks`` weeks saw, continued past them.
+
+    A fit's trend runs from 0 at its first week to 1 at its last (``seasonality_features``);
+    weeks after the fit window continue that line above 1.
+
+    Example:
+        >>> continued_trend(pd.Series(pd.date_range("2024-01-07", periods=4, freq="W-SUN")), 3)
+        array([0. , 0.5, 1. , 1.5])
+    """
+    days = np.asarray((pd.DatetimeIndex(pd.to_datetime(dates)) - pd.to_datetime(dates).iloc[0]).days, np.float64)
+    return days / max(days[fit_weeks - 1], 1.0)
 
 
 def forecast_scores(actual: np.ndarray, predicted: np.ndarray) -> dict:
@@ -60,13 +74,16 @@ def holdout_validation(model, weeks: int) -> HoldoutResult:
 
     The refit uses the fitted model's graph (learned on all weeks, so the graph itself is not
     held out), fits its own adstock decays where the config asks for fitted ones, augments the
-    training weeks only, and skips the bootstrap. Holdout weeks keep the carry-over of earlier
+    training weeks only, skips the bootstrap and the lift tests that end in the held-out weeks,
+    and sees the trend on its own scale (0 to 1 over its weeks, continued past them). The
+    Bayesian model is scored by its posterior-mean fit. Holdout weeks keep the carry-over of earlier
     spend, and their mediators (branded search, visits) are the observed ones, as at the time of
     a weekly forecast check.
 
     Returns:
         :class:`HoldoutResult`; with too few weeks left to fit, empty tables and a ``note``.
     """
+    from ._bayes import BayesianResponse
     from ._model import MarketingMixModel
 
     cfg = model.config
@@ -81,19 +98,23 @@ def holdout_validation(model, weeks: int) -> HoldoutResult:
         return empty._replace(
             note=f"No holdout: {n} weeks leave {n - weeks} to fit after holding out {weeks}, fewer than the "
                  f"{need} a fit needs; lower holdout_weeks.")
-    if cfg.model == "bayes":
-        # The posterior is built on the fitted weeks' standardised inputs; scoring unseen weeks
-        # needs the model re-evaluated on them, which the Bayesian response does not offer yet.
-        return empty._replace(note="No holdout for the Bayesian model (model: bayes): only the refitted models "
-                                   "(xgboost, mlp, linear) are scored on held-out weeks.")
-    train = MarketingMixModel(dataclasses.replace(cfg, bootstrap=0)).fit(weekly.iloc[: n - weeks], graph=model.graph_)
+    # Experiments that end inside the held-out weeks describe weeks the refit does not see.
+    last_fit_date = pd.Timestamp(weekly[cfg.date].iloc[n - weeks - 1])
+    lift_tests = tuple(t for t in cfg.lift_tests if t.end <= last_fit_date)
+    refit_config = dataclasses.replace(cfg, bootstrap=0, lift_tests=lift_tests)
+    train = MarketingMixModel(refit_config).fit(weekly.iloc[: n - weeks], graph=model.graph_)
     features = feature_table(weekly, cfg, train.decays_)
+    if cfg.seasonality:
+        features["trend"] = continued_trend(weekly[cfg.date], n - weeks)
     spend = weekly[list(cfg.channels)].to_numpy(np.float64)
     actual = weekly[cfg.target].to_numpy(np.float64)
     split = np.where(np.arange(n) < n - weeks, "in-sample", "holdout")
     rows, preds = [], []
     for variant, rm in train.models_.items():
-        predicted = dataclasses.replace(rm, features=features).predict(spend)
+        if isinstance(rm, BayesianResponse):
+            predicted = rm.fitted(features, spend)
+        else:
+            predicted = dataclasses.replace(rm, features=features).predict(spend)
         preds.append(pd.DataFrame({"date": weekly[cfg.date].to_numpy(), "variant": variant, "split": split,
                                    "actual": actual, "predicted": predicted}))
         for name in ("holdout", "in-sample"):
