@@ -1,6 +1,5 @@
 """The JAX engine against brute-force enumeration, the numpy implementation, and its own invariants."""
 
-import math
 import warnings
 
 import numpy as np
@@ -16,6 +15,8 @@ from oracle import brute_force
 from tracing import count_traces
 
 RTOL = 1e-10  # float64 throughout the engine
+# Nearly every test runs the engine (see PROMOTION_REASONS in conftest.py).
+pytestmark = pytest.mark.standard_promotion("_expand")
 
 
 def _normal_reference(col):

@@ -273,6 +273,7 @@ def test_sample_method_gives_equal_weights(monkeypatch, rng):
         )
 
 
+@pytest.mark.standard_promotion("optax")
 def test_equinox_regressor_inside(monkeypatch, rng):
     # 60 rows + 60 augmented rows of 3 features: the shapes test_models.py compiles for, so no new compile.
     graph = CausalGraph(["a", "b", "c", "y"], directed=[("a", "y"), ("b", "y"), ("c", "y")])
@@ -303,6 +304,7 @@ def chain_data():
     return pd.DataFrame({"a": a, "b": b, "y": y}), graph
 
 
+@pytest.mark.standard_promotion("_expand")
 @pytest.mark.parametrize(
     "estimator",
     [
@@ -328,6 +330,7 @@ def test_real_augment_end_to_end(chain_data, estimator):
     assert not np.allclose(pred, base)
 
 
+@pytest.mark.standard_promotion("_expand")
 def test_real_augment_cross_validation_with_xgboost(chain_data):
     data, graph = chain_data
     reg = AugmentedRegressor(

@@ -1,6 +1,7 @@
 """Bad and unlucky inputs, through the command line and the API: each gets one clear line and
 nothing the user gave is lost, overwritten or half-written."""
 
+import io
 import json
 import os
 import signal
@@ -341,9 +342,29 @@ def test_save_refuses_what_it_cannot_write_and_load_what_it_did_not(tmp_path):
 # --------------------------------------------------------------------------- memory
 
 
-def test_available_memory_reads_the_system():
-    free = available_memory()
-    assert free is None or 0 < free < 1 << 50
+def test_available_memory_is_meminfo_capped_by_the_cgroup(monkeypatch):
+    import causalda_jax._memory as memory
+
+    files = {"/proc/meminfo": "MemTotal: 16000000 kB\nMemFree: 1000 kB\nMemAvailable: 8000000 kB\n"}
+
+    def fake_open(path, *args, **kwargs):
+        if path not in files:
+            raise FileNotFoundError(path)
+        return io.StringIO(files[path])
+
+    monkeypatch.setattr(memory, "open", fake_open, raising=False)
+    assert available_memory() == 8_000_000 * 1024  # MemAvailable, not MemFree
+    files["/sys/fs/cgroup/memory.max"] = "2000000000\n"
+    files["/sys/fs/cgroup/memory.current"] = "500000000\n"
+    assert available_memory() == 1_500_000_000  # the container's limit less its use
+    files["/sys/fs/cgroup/memory.max"] = "max\n"
+    assert available_memory() == 8_000_000 * 1024
+    files["/sys/fs/cgroup/memory.max"] = "400000000\n"
+    assert available_memory() == 0  # over the limit already
+    # No /proc/meminfo and no cgroup: the free physical pages.
+    files.clear()
+    monkeypatch.setattr(memory.os, "sysconf", {"SC_AVPHYS_PAGES": 1000, "SC_PAGE_SIZE": 4096}.__getitem__)
+    assert available_memory() == 4_096_000
 
 
 def test_sample_and_augment_refuse_before_allocating(monkeypatch, tmp_path):

@@ -8,6 +8,22 @@ import pytest
 
 import causalda_jax
 
+# Modules whose examples run code that mixes dtypes implicitly (see PROMOTION_REASONS in conftest.py).
+STANDARD_PROMOTION = {
+    "causalda_jax._augment": "_expand",
+    "causalda_jax._augmented_data": "_expand",
+    "causalda_jax._augmented_regressor": "_expand",
+    "causalda_jax._differentiable": "_expand",
+    "causalda_jax.discovery._dagma": "optax",
+    "causalda_jax.discovery._discover": "optax",
+    "causalda_jax.discovery._plot": "optax",
+    "causalda_jax.estimators._mdn": "optax",
+    "causalda_jax.mmm._bayes": "optax",
+    "causalda_jax.mmm._budget": "optax",
+    "causalda_jax.models._mlp": "optax",
+    "causalda_jax.models._training": "optax",
+}
+
 MODULES = sorted(
     m.name
     for m in pkgutil.walk_packages(causalda_jax.__path__, prefix="causalda_jax.")
@@ -15,8 +31,16 @@ MODULES = sorted(
 )
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(m, marks=pytest.mark.standard_promotion(STANDARD_PROMOTION[m])) if m in STANDARD_PROMOTION else m
+     for m in MODULES],
+)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples failed in {name}"
+
+
+def test_standard_promotion_list_names_modules():
+    assert set(STANDARD_PROMOTION) <= set(MODULES)

@@ -1,5 +1,7 @@
 """Robustness diagnostics against statsmodels (VIF, WLS with HC1 errors) on weighted data."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,6 +151,7 @@ def test_diagnostics_csv_and_no_augmentation(fitted, tmp_path):
         "vif.csv", "regression.csv", "correlation_observed.csv", "correlation_augmented.csv"}
     back = pd.read_csv(tmp_path / "correlation_augmented.csv", index_col=0)
     np.testing.assert_allclose(back.to_numpy(), d.correlation["augmented"].to_numpy(), rtol=1e-12)
+    mmm = copy.copy(mmm)  # the module's fitted model stays as it was
     mmm.augmented_rows_ = mmm.augmented_weights_ = None  # as after a fit with augmentation="none"
     bare = diagnostics(mmm)
     assert set(bare.regression["variant"]) == {"observed"} and bare.vif["augmented"].isna().all()

@@ -12,6 +12,9 @@ from sklearn.utils.estimator_checks import check_get_params_invariance, check_se
 from causalda_jax.models import MLP, MLPClassifier, MLPRegressor, train
 from tracing import count_traces
 
+# Every fit trains with optax's AdamW (see PROMOTION_REASONS in conftest.py).
+pytestmark = pytest.mark.standard_promotion("optax")
+
 # A small shared configuration: a few compiled programs reused across tests keeps the file fast.
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, validation_fraction=0.0)
 
@@ -147,10 +150,10 @@ def test_train_function_on_a_linear_module(x64):
     import equinox as eqx
 
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(50, 2)).astype(np.float32)
-    y = (X @ np.array([[1.5], [-0.5]]) + 0.3).astype(np.float32)
-    lin = eqx.nn.Linear(2, 1, key=jax.random.key(0))
-    res = train(lin, X, y, np.ones(50, np.float32), key=jax.random.key(1), learning_rate=0.05, max_epochs=800)
+    X = rng.normal(size=(50, 2))
+    y = X @ np.array([[1.5], [-0.5]]) + 0.3
+    lin = eqx.nn.Linear(2, 1, key=jax.random.key(0))  # float64 parameters under x64, like the data
+    res = train(lin, X, y, np.ones(50), key=jax.random.key(1), learning_rate=0.05, max_epochs=800)
     np.testing.assert_allclose(res.model.weight[0], [1.5, -0.5], atol=1e-3)
     np.testing.assert_allclose(res.model.bias, [0.3], atol=1e-3)
     assert int(res.n_epochs) == 800 and np.isnan(res.val_loss).all()

@@ -112,10 +112,15 @@ def test_failed_runs_are_reported_not_written(tmp_path, monkeypatch, capsys):
     assert "no luck" in capsys.readouterr().out
 
 
-def test_summary_table_marks_values_and_arms(study):
+def test_summary_table_reports_each_runs_scores(study):
     _, results = study
     table = summary_table(results, SCENARIOS["threshold"])
-    assert table.count("\n") == 2 + 8  # header, rule, 2 values x 4 arms
+    header, rule, *rows = table.splitlines()
+    assert header.split("|")[1:4] == [" threshold ", " arm ", " R² "]
+    cells = {(float(r.split("|")[1]), r.split("|")[2].strip()): r.split("|")[3].strip() for r in rows}
+    # One repetition of one target: each R² cell is that run's R², with no interval.
+    expected = {(v, arm): f"{r2:.3f}" for v, arm, r2 in results[["value", "arm", "r2"]].itertuples(index=False)}
+    assert cells == expected
 
 
 def test_scenarios_cover_the_guide():
