@@ -79,6 +79,7 @@ def test_soft_forbidden_edge_can_stay():
     assert res.report.edges.set_index(["source", "target"]).loc[("a", "b"), "verdict"] == "conflict"
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("optax")
 def test_recovery_with_true_knowledge_on_known_dag():
     # Oracle: the generating DAG (8 variables, |weights| in [0.8, 2], n=1000). Two true edges
@@ -133,6 +134,7 @@ def test_result_serialises_and_draws(tmp_path):
     assert np.isnan(res.report.stability["frequency"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("optax")
 def test_dagma_mlp_end_to_end_respects_knowledge():
     # The nonlinear learner's structure accuracy is tested on a pair in test_discovery_learners;

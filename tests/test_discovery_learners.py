@@ -39,7 +39,7 @@ def _cov(x):
 
 
 @pytest.mark.standard_promotion("optax")
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [pytest.param(0, marks=pytest.mark.slow), 1, 2])
 def test_dagma_linear_recovers_strong_dag(seed):
     # Oracle: the true DAG. Equal noise variances make the linear-Gaussian DAG identifiable;
     # with n=1000 and |weights| >= 0.8 the thresholded fit should be within SHD 1.
@@ -51,6 +51,7 @@ def test_dagma_linear_recovers_strong_dag(seed):
     assert shd(est, truth) <= 1
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("optax")
 def test_dagma_masks_are_exact_and_vmapped_batch_matches():
     # Same shapes and step count as the recovery test, so the single fit reuses its executable.
@@ -87,6 +88,7 @@ def test_dagma_no_retrace_across_values():
     assert first["fit_linear"] <= 1 and later["fit_linear"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("optax")
 def test_dagma_mlp_orients_nonlinear_pair():
     # Additive-noise model b = sin(2a) + e is identifiable; the MLP should give a -> b more weight.

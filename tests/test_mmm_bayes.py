@@ -60,6 +60,7 @@ def _stack(samples):
     return np.column_stack([samples["y.intercept"], samples["y.coef"], samples["y.beta"]])
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("optax")
 def test_map_laplace_matches_the_conjugate_posterior(x64):
     data, spec, mean, cov = _linear_gaussian()
@@ -189,6 +190,7 @@ def test_config_round_trip_keeps_priors_and_lift_tests():
     assert again.roi_prior == {"tv": (1.5, 0.5)} and again.lift_tests == cfg.lift_tests
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("optax")
 def test_workflow_reports_posterior_intervals_and_convergence(market, tmp_path):
     from causalda_jax.mmm import run_workflow

@@ -105,6 +105,7 @@ def fitted():
     return mmm, diagnostics(mmm)
 
 
+@pytest.mark.slow
 def test_diagnostics_of_a_fitted_model_match_statsmodels(fitted):
     mmm, d = fitted
     obs = mmm.features_
@@ -144,6 +145,7 @@ def test_diagnostics_of_a_fitted_model_match_statsmodels(fitted):
     assert any("branded_search" in n for n in d.notes)
 
 
+@pytest.mark.slow
 def test_diagnostics_csv_and_no_augmentation(fitted, tmp_path):
     mmm, d = fitted
     paths = d.to_csv(tmp_path)

@@ -55,6 +55,7 @@ def test_regressor_learns_a_linear_function(linear_data, rng):
     assert reg.score(X_test, X_test @ np.array([1.0, -2.0, 0.5])) > 0.95
 
 
+@pytest.mark.slow
 def test_multi_output_and_dataframe_input(linear_data):
     X, y = linear_data
     Y = np.c_[y, -3 * y]
@@ -85,8 +86,8 @@ def test_integer_weights_equal_duplicated_rows(linear_data):
     "kwargs",
     [
         dict(batch_size=None, learning_rate=0.01),
-        dict(batch_size=16, minibatch="weighted", learning_rate=0.002),
-        dict(batch_size=16, minibatch="shuffle", learning_rate=0.002),
+        pytest.param(dict(batch_size=16, minibatch="weighted", learning_rate=0.002), marks=pytest.mark.slow),
+        pytest.param(dict(batch_size=16, minibatch="shuffle", learning_rate=0.002), marks=pytest.mark.slow),
     ],
     ids=["full", "weighted", "shuffle"],
 )
@@ -114,6 +115,7 @@ def test_deterministic_under_a_seed(linear_data):
 EARLY = dict(hidden_layer_sizes=(32, 32), learning_rate=0.03, max_iter=300, validation_fraction=0.25, n_iter_no_change=5)
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_epoch(rng):
     X = rng.normal(size=(40, 2))
     y = X[:, 0] + rng.normal(size=40)
@@ -145,6 +147,7 @@ def test_fits_do_not_retrace(rng):
     assert fitted.n_epochs_ > 1  # several epochs ran inside the one compiled program
 
 
+@pytest.mark.slow
 def test_train_function_on_a_linear_module(x64):
     # Full-batch AdamW on a least-squares problem reaches the numpy solution.
     import equinox as eqx
@@ -167,6 +170,7 @@ def test_mlp_module_shapes(key):
         MLP(4, 3, (2,), "swish2", key=key)
 
 
+@pytest.mark.slow
 def test_classifier(rng):
     X = np.r_[rng.normal(-2, 1, size=(60, 2)), rng.normal(2, 1, size=(60, 2))]
     y = np.r_[["neg"] * 60, ["pos"] * 60]

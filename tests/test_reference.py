@@ -8,6 +8,7 @@ from causalda_jax import CausalGraph, augment
 from causalda_jax.reference import sample_numpy
 
 
+@pytest.mark.slow
 @pytest.mark.standard_promotion("_expand")
 def test_sample_numpy_frequencies_match_exact_weights():
     rng = np.random.default_rng(0)
