@@ -108,6 +108,7 @@ def market():
     return sim, cfg
 
 
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.slow
 def test_alpha_zero_reproduces_the_observed_posterior(market):
     sim, cfg = market
@@ -138,6 +139,7 @@ def test_alpha_zero_reproduces_the_observed_posterior(market):
     assert moved.max() > 0.5
 
 
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.slow
 def test_lift_test_cuts_the_roi_error_of_the_worst_channel(market):
     sim, cfg = market
