@@ -39,6 +39,8 @@ PROMOTION_REASONS = {
     # optax 0.2.8: Adam's bias correction and the schedules compute `decay ** count`, a Python
     # float to the power of the int32 step count.
     "optax",
+    # numpyro 0.22: NUTS divides the summed acceptance probabilities by the int proposal count.
+    "numpyro",
     # causalda_jax/_expand.py: output row ids `rows[b] * n + c` add int32 columns to int64 rows.
     "_expand",
 }

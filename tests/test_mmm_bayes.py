@@ -79,6 +79,7 @@ def test_map_laplace_matches_the_conjugate_posterior(x64):
     assert post.diagnostics.warnings == ()
 
 
+@pytest.mark.standard_promotion("numpyro")
 @pytest.mark.slow
 def test_nuts_matches_the_conjugate_posterior(x64):
     data, spec, mean, cov = _linear_gaussian()
