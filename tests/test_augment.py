@@ -1,6 +1,5 @@
 """The JAX engine against brute-force enumeration, the numpy implementation, and its own invariants."""
 
-import math
 import warnings
 
 import numpy as np
@@ -16,6 +15,8 @@ from oracle import brute_force
 from tracing import count_traces
 
 RTOL = 1e-10  # float64 throughout the engine
+# Nearly every test runs the engine (see PROMOTION_REASONS in conftest.py).
+pytestmark = pytest.mark.standard_promotion("_expand")
 
 
 def _normal_reference(col):
@@ -53,9 +54,15 @@ def _data(case, n, seed):
     return pd.DataFrame(cols)
 
 
-@pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov"])
-@pytest.mark.parametrize("threshold", [0.0, 0.1])
+@pytest.mark.parametrize(
+    "threshold, kernel, case",
+    [
+        pytest.param(t, k, c, marks=pytest.mark.slow) if (t, k, c) == (0.1, "epanechnikov", "admg4") else (t, k, c)
+        for t in (0.0, 0.1)
+        for k in ("gaussian", "epanechnikov")
+        for c in CASES
+    ],
+)
 def test_matches_brute_force(case, kernel, threshold):
     nodes, directed, bidirected, categorical = CASES[case]
     n = 6
@@ -101,6 +108,7 @@ def _random_dag_data(n, d, seed, parents=2):
     return pd.DataFrame(cols), CausalGraph(list(cols), edges)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale, threshold, chunk", [(1.0, 1e-2, None), (0.3, 1e-3, 7), (1e-3, 1e-2, 64)])
 def test_jax_matches_numpy_medium(scale, threshold, chunk):
     df, g = _random_dag_data(n=60, d=5, seed=1)
@@ -112,6 +120,7 @@ def test_jax_matches_numpy_medium(scale, threshold, chunk):
     np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
 
 
+@pytest.mark.slow
 def test_sorted_and_scored_steps_agree(monkeypatch):
     # Forcing every one-column pillow through the sorted step, then through the scored step,
     # must not change a thing.
@@ -127,6 +136,7 @@ def test_sorted_and_scored_steps_agree(monkeypatch):
     np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
 
 
+@pytest.mark.slow
 def test_topological_order_does_not_matter():
     df, g = _random_dag_data(n=25, d=5, seed=2)
     shuffled = CausalGraph(list(reversed(g.nodes)), g.directed)
@@ -137,7 +147,9 @@ def test_topological_order_does_not_matter():
     np.testing.assert_allclose(a.weights, b.weights, rtol=RTOL)
 
 
-@pytest.mark.parametrize("threshold", [0.0, 1e-3, 0.2])
+@pytest.mark.parametrize(
+    "threshold", [pytest.param(0.0, marks=pytest.mark.slow), 1e-3, pytest.param(0.2, marks=pytest.mark.slow)]
+)
 def test_weights_are_a_sub_probability(threshold):
     df, g = _random_dag_data(n=12, d=3, seed=4)
     aug = augment(df, g, threshold=threshold)
@@ -149,6 +161,7 @@ def test_weights_are_a_sub_probability(threshold):
         assert len(aug) == 12**3
 
 
+@pytest.mark.slow
 def test_log_space_survives_tiny_bandwidths():
     # With bandwidth scale 1e-3 linear-space kernels underflow to 0/0; the conditional of a
     # chain is then (nearly) deterministic and almost all of the mass must survive pruning.
@@ -164,6 +177,7 @@ def test_log_space_survives_tiny_bandwidths():
     np.testing.assert_allclose(aug.log_weights, augment_numpy(df, g, threshold=1e-2, bandwidth_scale=1e-3).log_weights, rtol=RTOL)
 
 
+@pytest.mark.slow
 def test_one_compile_per_step_kind_and_pillow_size():
     # Pillow sizes: x0:0, x1:1, x2:2, x3:2, x4:2. Roots take the sorted step, two-column pillows
     # the scored step, one-column pillows either (by the number of rows). Each (step, size)
@@ -183,7 +197,7 @@ def test_one_compile_per_step_kind_and_pillow_size():
     assert second["_sorted_step"] == 0 and second["_scored_step"] == 0
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".npz"])
+@pytest.mark.parametrize("suffix", [pytest.param(".parquet", marks=pytest.mark.slow), ".npz"])
 def test_save_load_round_trip(tmp_path, suffix):
     df = _data("mixed_admg", 6, seed=1)
     nodes, directed, bidirected, categorical = CASES["mixed_admg"]
@@ -200,6 +214,7 @@ def test_save_load_round_trip(tmp_path, suffix):
     assert list(back.data["a"].cat.categories) == list(df["a"].cat.categories)
 
 
+@pytest.mark.slow
 def test_does_not_mutate_input():
     df, g = _random_dag_data(n=10, d=3, seed=8)
     before = df.copy()
@@ -207,6 +222,7 @@ def test_does_not_mutate_input():
     pd.testing.assert_frame_equal(df, before)
 
 
+@pytest.mark.slow
 def test_effective_sample_size_is_kish():
     df, g = _random_dag_data(n=10, d=3, seed=9)
     aug = augment(df, g, threshold=0.05)
@@ -259,6 +275,7 @@ def test_empty_result_warns_with_reason():
     assert len(aug) == 0 and aug.mass == 0.0 and list(aug.data.columns) == ["a", "b"]
 
 
+@pytest.mark.slow
 def test_overflow_raises_with_a_threshold_that_fits():
     df, g = _random_dag_data(n=20, d=3, seed=10)
     with pytest.raises(cda.AugmentationOverflowError, match=r"rows have weight.*raise threshold to at least"):
@@ -270,6 +287,7 @@ def test_overflow_raises_with_a_threshold_that_fits():
     assert 0 < len(aug) <= 4096
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parents", [1, 2])
 def test_several_devices_give_the_one_device_result(parents):
     import jax

@@ -311,6 +311,8 @@ def test_sample_method_gives_equal_weights(rng):
         )
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_equinox_regressor_inside(rng):
     # 60 rows + 60 augmented rows of 3 features: the shapes test_models.py compiles for, so no new compile.
     graph = CausalGraph(["a", "b", "c", "y"], directed=[("a", "y"), ("b", "y"), ("c", "y")])
@@ -341,10 +343,11 @@ def chain_data():
     return pd.DataFrame({"a": a, "b": b, "y": y}), graph
 
 
+@pytest.mark.standard_promotion("_expand")
 @pytest.mark.parametrize(
     "estimator",
     [
-        XGBRegressor(n_estimators=10, max_depth=2, n_jobs=1),
+        pytest.param(XGBRegressor(n_estimators=10, max_depth=2, n_jobs=1), marks=pytest.mark.slow),
         Ridge(alpha=1.0),
     ],
     ids=["xgboost", "ridge"],
@@ -366,6 +369,8 @@ def test_real_augment_end_to_end(chain_data, estimator):
     assert not np.allclose(pred, base)
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("_expand")
 def test_real_augment_cross_validation_with_xgboost(chain_data):
     data, graph = chain_data
     reg = AugmentedRegressor(

@@ -1,6 +1,7 @@
 """Bad and unlucky inputs, through the command line and the API: each gets one clear line and
 nothing the user gave is lost, overwritten or half-written."""
 
+import io
 import json
 import os
 import signal
@@ -266,6 +267,7 @@ def test_a_typo_in_a_csv_column_is_reported_by_the_command(files, command):
     assert len(df) == 40 and not (files / "o.parquet").exists()
 
 
+@pytest.mark.standard_promotion("_expand")
 def test_text_columns_are_categorical_only_when_declared():
     df = _frame().assign(y=list("abcabcabcabc"))
     with pytest.raises(ValueError, match="column 'y' holds text.*categorical=\\['y'\\]"):
@@ -281,6 +283,7 @@ def test_text_columns_are_categorical_only_when_declared():
     assert by_name.config["categorical"] == ["y"]
 
 
+@pytest.mark.standard_promotion("_expand")
 def test_object_column_of_numbers_equals_the_float_column():
     df = _frame()
     as_object = df.assign(y=pd.Series(list(df["y"]), dtype=object))
@@ -301,6 +304,7 @@ def test_complex_values_are_rejected(values):
 # --------------------------------------------------------------------------- save / load
 
 
+@pytest.mark.standard_promotion("_expand")
 @pytest.mark.parametrize("suffix", [".parquet", ".npz"])
 @pytest.mark.parametrize("empty", [False, True])
 def test_save_load_round_trip_keeps_names_and_categories(tmp_path, suffix, empty):
@@ -320,6 +324,7 @@ def test_save_load_round_trip_keeps_names_and_categories(tmp_path, suffix, empty
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
+@pytest.mark.standard_promotion("_expand")
 def test_save_refuses_what_it_cannot_write_and_load_what_it_did_not(tmp_path):
     aug = cda.augment(_frame(), G, threshold=0.0)
     with pytest.raises(ValueError, match="use a .parquet, .pq, .npz"):
@@ -341,9 +346,29 @@ def test_save_refuses_what_it_cannot_write_and_load_what_it_did_not(tmp_path):
 # --------------------------------------------------------------------------- memory
 
 
-def test_available_memory_reads_the_system():
-    free = available_memory()
-    assert free is None or 0 < free < 1 << 50
+def test_available_memory_is_meminfo_capped_by_the_cgroup(monkeypatch):
+    import causalda_jax._memory as memory
+
+    files = {"/proc/meminfo": "MemTotal: 16000000 kB\nMemFree: 1000 kB\nMemAvailable: 8000000 kB\n"}
+
+    def fake_open(path, *args, **kwargs):
+        if path not in files:
+            raise FileNotFoundError(path)
+        return io.StringIO(files[path])
+
+    monkeypatch.setattr(memory, "open", fake_open, raising=False)
+    assert available_memory() == 8_000_000 * 1024  # MemAvailable, not MemFree
+    files["/sys/fs/cgroup/memory.max"] = "2000000000\n"
+    files["/sys/fs/cgroup/memory.current"] = "500000000\n"
+    assert available_memory() == 1_500_000_000  # the container's limit less its use
+    files["/sys/fs/cgroup/memory.max"] = "max\n"
+    assert available_memory() == 8_000_000 * 1024
+    files["/sys/fs/cgroup/memory.max"] = "400000000\n"
+    assert available_memory() == 0  # over the limit already
+    # No /proc/meminfo and no cgroup: the free physical pages.
+    files.clear()
+    monkeypatch.setattr(memory.os, "sysconf", {"SC_AVPHYS_PAGES": 1000, "SC_PAGE_SIZE": 4096}.__getitem__)
+    assert available_memory() == 4_096_000
 
 
 def test_sample_and_augment_refuse_before_allocating(monkeypatch, tmp_path):

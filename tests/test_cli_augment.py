@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from causalda_jax import AugmentedData, CausalGraph, augment
@@ -18,6 +19,7 @@ def _files(tmp_path):
     return df, g
 
 
+@pytest.mark.standard_promotion("_expand")
 def test_augment_cli_writes_what_the_library_computes(tmp_path):
     df, g = _files(tmp_path)
     out = tmp_path / "out.parquet"

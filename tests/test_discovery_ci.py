@@ -54,6 +54,7 @@ def test_rcit_detects_dependence_fisher_z_misses(rng):
     assert rcit(data, 0, 1)[1] < 1e-4
 
 
+@pytest.mark.slow
 def test_rcit_size_under_nonlinear_conditional_independence():
     # x -> z -> y with nonlinear links: x independent of y given z. Over 40 data sets the
     # rejection rate at 5% should stay near 5% (bound 0.2 allows binomial noise and the gamma

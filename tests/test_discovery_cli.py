@@ -4,21 +4,10 @@ import json
 
 import numpy as np
 import pandas as pd
-import typer
 from typer.testing import CliRunner
 
 from causalda_jax import CausalGraph
-from causalda_jax.discovery._cli import discover_command
-
-
-def _app():
-    try:
-        from causalda_jax._cli import app
-    except ImportError:  # the augment command may not be registered yet in a partial checkout
-        app = typer.Typer()
-        app.command("discover")(discover_command)
-        app.command("noop")(lambda: None)  # keep typer in multi-command mode
-    return app
+from causalda_jax._cli import app
 
 
 def _write_data(tmp_path):
@@ -37,7 +26,7 @@ def test_cli_round_trip(tmp_path):
     know.write_text(json.dumps({"required": [["c", "d"]], "forbidden": [["a", "b"]], "tiers": []}))
     out, report, plot = tmp_path / "graph.json", tmp_path / "report.md", tmp_path / "graph.png"
     result = CliRunner().invoke(
-        _app(),
+        app,
         ["discover", str(data), "--knowledge", str(know), "-o", str(out), "--report", str(report),
          "--plot", str(plot), "--method", "pc", "--bootstrap", "3"],
     )
@@ -61,6 +50,6 @@ def test_cli_bad_knowledge_exits_with_message(tmp_path):
     data = _write_data(tmp_path)
     know = tmp_path / "knowledge.yaml"
     know.write_text("required:\n  - [a, nosuch]\n")
-    result = CliRunner().invoke(_app(), ["discover", str(data), "-k", str(know), "-o", str(tmp_path / "g.json")])
+    result = CliRunner().invoke(app, ["discover", str(data), "-k", str(know), "-o", str(tmp_path / "g.json")])
     assert result.exit_code == 2
     assert "nosuch" in result.output

@@ -30,6 +30,7 @@ def _check_hard_knowledge(res: DiscoveryResult, know: Knowledge):
     assert nx.is_directed_acyclic_graph(res.report.consensus)
 
 
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.parametrize("method", ["dagma", "pc"])
 def test_adversarial_knowledge_is_enforced_and_reported(method):
     df = adversarial_frame()
@@ -57,6 +58,7 @@ def test_adversarial_knowledge_is_enforced_and_reported(method):
     assert edges <= set(res.graph.edges)
 
 
+@pytest.mark.standard_promotion("optax")
 def test_tiers_conflict_is_reported():
     df = adversarial_frame(seed=1)
     know = Knowledge(tiers=[["b"], ["a", "c", "d", "e"]])
@@ -67,6 +69,7 @@ def test_tiers_conflict_is_reported():
     assert rows.loc[("a", "b"), "kind"] == "tiers" and rows.loc[("a", "b"), "verdict"] == "conflict"
 
 
+@pytest.mark.standard_promotion("optax")
 def test_soft_forbidden_edge_can_stay():
     # Confidence 0.5 doubles the L1 weight instead of masking: a strong edge survives.
     df = adversarial_frame()
@@ -76,6 +79,8 @@ def test_soft_forbidden_edge_can_stay():
     assert res.report.edges.set_index(["source", "target"]).loc[("a", "b"), "verdict"] == "conflict"
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_recovery_with_true_knowledge_on_known_dag():
     # Oracle: the generating DAG (8 variables, |weights| in [0.8, 2], n=1000). Two true edges
     # given as required; SHD of the result must be <= 1 and every bootstrap fit keeps them.
@@ -129,6 +134,8 @@ def test_result_serialises_and_draws(tmp_path):
     assert np.isnan(res.report.stability["frequency"]).all()
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_dagma_mlp_end_to_end_respects_knowledge():
     # The nonlinear learner's structure accuracy is tested on a pair in test_discovery_learners;
     # here: the discover() path with the vmapped MLP keeps every hard-knowledge guarantee.

@@ -38,7 +38,8 @@ def _cov(x):
     return jnp.asarray(np.cov(x, rowvar=False, bias=True), jnp.float32)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.standard_promotion("optax")
+@pytest.mark.parametrize("seed", [pytest.param(0, marks=pytest.mark.slow), 1, 2])
 def test_dagma_linear_recovers_strong_dag(seed):
     # Oracle: the true DAG. Equal noise variances make the linear-Gaussian DAG identifiable;
     # with n=1000 and |weights| >= 0.8 the thresholded fit should be within SHD 1.
@@ -50,6 +51,8 @@ def test_dagma_linear_recovers_strong_dag(seed):
     assert shd(est, truth) <= 1
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_dagma_masks_are_exact_and_vmapped_batch_matches():
     # Same shapes and step count as the recovery test, so the single fit reuses its executable.
     x, truth = linear_gaussian(8, 1000, 3)
@@ -70,6 +73,7 @@ def test_dagma_masks_are_exact_and_vmapped_batch_matches():
     np.testing.assert_allclose(np.asarray(batch[1]), w, atol=1e-3)
 
 
+@pytest.mark.standard_promotion("optax")
 def test_dagma_no_retrace_across_values():
     # After one call (which may trace), new data and new hyper-parameter values must not retrace.
     fit = linear_fitter(1500)
@@ -84,6 +88,8 @@ def test_dagma_no_retrace_across_values():
     assert first["fit_linear"] <= 1 and later["fit_linear"] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_dagma_mlp_orients_nonlinear_pair():
     # Additive-noise model b = sin(2a) + e is identifiable; the MLP should give a -> b more weight.
     rng = np.random.default_rng(0)

@@ -72,6 +72,8 @@ def test_forbidden_both_ways_dependent_pair_is_not_a_conflict():
     assert rep.disagreements() == [row["sentence"]]
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_marketing_tiers_never_dispute_edges_into_the_target(tmp_path):
     # The marketing mix case: every variable is required to drive sales, sales is the last tier.
     from causalda_jax.mmm import MMMConfig, default_knowledge, feature_table, simulate, validate_weekly

@@ -59,6 +59,8 @@ def linear_fits():
 # Tolerances on [-1, 1] with n = 600: ridge's slope has standard error 0.5/√600 ≈ 0.02, so its
 # mean is within 0.1; the networks get 0.2. The residual variance is within 15 % for ANM (its
 # standard error is √(2/600) ≈ 6 %) and 30 % for the MDN's mixture variance at every x.
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.parametrize("name, mean_tol, var_rtol", [("anm_ridge", 0.1, 0.15), ("anm_mlp", 0.2, 0.15), ("mdn", 0.2, 0.3)])
 def test_linear_gaussian_conditional_moments(linear_fits, name, mean_tol, var_rtol):
     fitted = linear_fits[name]
@@ -72,6 +74,7 @@ def test_linear_gaussian_conditional_moments(linear_fits, name, mean_tol, var_rt
     assert abs(draws.var() / float(fitted.variance(np.ones((1, 1)))[0]) - 1) < 0.1
 
 
+@pytest.mark.slow
 def test_ridge_matches_closed_form(x64):
     rng = np.random.default_rng(1)
     X, y, w = rng.normal(size=(40, 3)), rng.normal(size=40), rng.uniform(0.1, 2, size=40)
@@ -100,6 +103,8 @@ def test_heteroskedastic_anm_recovers_the_spread():
     assert abs(float(homo.variance(grid)[0]) / (0.09 * np.exp(-1.0)) - 1) > 0.5  # power: a constant spread is wrong
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_mdn_log_prob_matches_scipy_mixture(linear_fits):
     fitted = linear_fits["mdn"]
     log_pi, mu, sigma = (np.asarray(a, np.float64) for a in fitted.components(GRID))
@@ -108,6 +113,8 @@ def test_mdn_log_prob_matches_scipy_mixture(linear_fits):
     np.testing.assert_allclose(np.asarray(fitted.log_prob(GRID, yq)), ref, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_mdn_fits_a_bimodal_conditional():
     # y | x = ±(1 + x) + 0.1 ε with probability ½ each: two modes, variance (1 + x)² + 0.01.
     rng = np.random.default_rng(5)
@@ -185,6 +192,7 @@ def test_kernel_estimator_reports_an_empty_conditional():
         fitted.sample(np.array([[5.0]]), key=jax.random.key(1))
 
 
+@pytest.mark.slow
 def test_default_path_unchanged():
     train = _chain(50, 9)
     plain = cda.sample(train, CHAIN, 64, seed=3)
@@ -192,6 +200,7 @@ def test_default_path_unchanged():
         pd.testing.assert_frame_equal(cda.sample(train, CHAIN, 64, seed=3, estimator=spec), plain)
 
 
+@pytest.mark.slow
 def test_mixed_estimators_keep_kernel_values_and_categories():
     rng = np.random.default_rng(10)
     x = rng.normal(size=120)
@@ -212,6 +221,8 @@ def test_mixed_estimators_keep_kernel_values_and_categories():
     assert abs(gap - train_gap) < 0.5
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_determinism_under_a_key():
     train = _chain(N, 11)
     spec = {"y": SMALL_MDN, "z": "anm_ridge"}
@@ -222,6 +233,7 @@ def test_determinism_under_a_key():
     assert not np.allclose(a["y"], c["y"])
 
 
+@pytest.mark.standard_promotion("optax")
 def test_no_retrace_for_same_shapes():
     X, y = _linear_xy(N, 12)
     _, y2 = _linear_xy(N, 13)
@@ -235,6 +247,8 @@ def test_no_retrace_for_same_shapes():
     assert traces["_draw"] == 0 and traces["_fit"] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_differentiable_in_the_parameters(linear_fits):
     X, y = _linear_xy(100, 14)
     fitted = linear_fits["mdn"]
@@ -290,6 +304,7 @@ def test_bad_options_with_estimators():
     assert make_estimator("anm").regressor == "xgboost"
 
 
+@pytest.mark.slow
 def test_augmented_regressor_selects_the_conditional_estimator_by_cv():
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold

@@ -61,6 +61,8 @@ def _stack(samples):
     return np.column_stack([samples["y.intercept"], samples["y.coef"], samples["y.beta"]])
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_map_laplace_matches_the_conjugate_posterior(x64):
     data, spec, mean, cov = _linear_gaussian()
     fixed = {**FIXED, "y.sigma": SIGMA}
@@ -90,6 +92,8 @@ def _coverage_band(k: int, level: float, alpha: float) -> tuple[int, int]:
     return int(binom.ppf(alpha / 2, k, level)), int(binom.isf(alpha / 2, k, level))
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_laplace_intervals_are_calibrated_on_a_simulated_grid(x64):
     # A grid of small simulated markets from the linear-Gaussian case (same truth, new spends,
     # controls and noise each time, no augmented rows): with the priors' pull negligible next to
@@ -117,6 +121,7 @@ def test_laplace_intervals_are_calibrated_on_a_simulated_grid(x64):
     assert np.all(shrunk.sum(axis=0) < low), (shrunk.sum(axis=0), low)
 
 
+@pytest.mark.standard_promotion("numpyro")
 @pytest.mark.slow
 def test_nuts_matches_the_conjugate_posterior(x64):
     data, spec, mean, cov = _linear_gaussian()
@@ -146,6 +151,7 @@ def market():
     return sim, cfg
 
 
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.slow
 def test_alpha_zero_reproduces_the_observed_posterior(market):
     sim, cfg = market
@@ -176,6 +182,7 @@ def test_alpha_zero_reproduces_the_observed_posterior(market):
     assert moved.max() > 0.5
 
 
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.slow
 def test_lift_test_cuts_the_roi_error_of_the_worst_channel(market):
     sim, cfg = market
@@ -228,6 +235,8 @@ def test_config_round_trip_keeps_priors_and_lift_tests():
     assert again.roi_prior == {"tv": (1.5, 0.5)} and again.lift_tests == cfg.lift_tests
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_workflow_reports_posterior_intervals_and_convergence(market, tmp_path):
     from causalda_jax.mmm import run_workflow
 

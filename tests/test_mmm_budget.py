@@ -22,6 +22,7 @@ def _response(x):
     return jnp.sum(A * jnp.log1p(x / B))
 
 
+@pytest.mark.standard_promotion("optax")
 @pytest.mark.parametrize("total, active", [(20.0, [0, 1, 2, 3]), (10.0, [0, 2, 3])])
 def test_gradient_allocation_matches_closed_form(total, active):
     x = allocate_gradient(_response, total, np.zeros(4), np.full(4, total), init=np.full(4, total / 4))
@@ -30,6 +31,7 @@ def test_gradient_allocation_matches_closed_form(total, active):
     assert (x >= -1e-6).all()
 
 
+@pytest.mark.standard_promotion("optax")
 def test_gradient_allocation_respects_bounds():
     total = 20.0
     upper = np.array([4.0, 20.0, 20.0, 20.0])
@@ -63,6 +65,7 @@ def test_projection_is_the_euclidean_projection(x64, rng):
     np.testing.assert_allclose(got, ref, atol=1e-5)
 
 
+@pytest.mark.standard_promotion("optax")
 def test_hill_surrogate_fit_recovers_parameters():
     x = np.linspace(0, 3000, 21)
     top, k, s = fit_hill_curve(x, 800 * x**1.5 / (x**1.5 + 1000**1.5))

@@ -37,6 +37,7 @@ kpi_column: leads
 """
 
 
+@pytest.mark.slow
 def test_mmm_command_on_csv_and_yaml(app, tmp_path):
     sim = simulate(weeks=48, channels=3, seed=1)
     data = sim.data.rename(columns={"date": "week", "sales": "revenue"})

@@ -40,8 +40,8 @@ _BANDS = [
 @pytest.mark.parametrize(
     "seed, model, augmentation, method",
     [
-        (0, "xgboost", "sample", "percentile"),
-        (1, "xgboost", "sample", "basic"),
+        pytest.param(0, "xgboost", "sample", "percentile", marks=pytest.mark.slow),
+        pytest.param(1, "xgboost", "sample", "basic", marks=pytest.mark.slow),
         (2, "xgboost", "none", "percentile"),
         (3, "linear", "sample", "percentile"),
         (4, "linear", "none", "basic"),
@@ -63,7 +63,7 @@ def test_every_point_is_inside_its_interval(seed, model, augmentation, method):
     assert ((full < c["lower"].to_numpy()) | (full > c["upper"].to_numpy())).any()
 
 
-@pytest.mark.parametrize("method", ["percentile", "basic"])
+@pytest.mark.parametrize("method", [pytest.param("percentile", marks=pytest.mark.slow), "basic"])
 def test_summaries_equal_numpy_on_the_ensemble(method):
     _, mmm = _fit(5, method=method, bootstrap=5)
     res = mmm.kpis()

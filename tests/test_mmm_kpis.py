@@ -71,6 +71,8 @@ def test_model_with_true_graph_and_linear_fit_recovers_a_linear_truth(rng):
     assert res.response.groupby("channel")["current"].sum().eq(1).all()
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("optax")
 def test_kpis_with_truth_table(tmp_path):
     sim = simulate(weeks=60, channels=3, seed=2)
     mmm = MarketingMixModel(target="sales", channels=sim.channels, controls=("price", "promo"),

@@ -12,6 +12,9 @@ from sklearn.utils.estimator_checks import check_get_params_invariance, check_se
 from causalda_jax.models import MLP, MLPClassifier, MLPRegressor, train
 from tracing import count_traces
 
+# Every fit trains with optax's AdamW (see PROMOTION_REASONS in conftest.py).
+pytestmark = pytest.mark.standard_promotion("optax")
+
 # A small shared configuration: a few compiled programs reused across tests keeps the file fast.
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=60, validation_fraction=0.0)
 
@@ -52,6 +55,7 @@ def test_regressor_learns_a_linear_function(linear_data, rng):
     assert reg.score(X_test, X_test @ np.array([1.0, -2.0, 0.5])) > 0.95
 
 
+@pytest.mark.slow
 def test_multi_output_and_dataframe_input(linear_data):
     X, y = linear_data
     Y = np.c_[y, -3 * y]
@@ -82,8 +86,8 @@ def test_integer_weights_equal_duplicated_rows(linear_data):
     "kwargs",
     [
         dict(batch_size=None, learning_rate=0.01),
-        dict(batch_size=16, minibatch="weighted", learning_rate=0.002),
-        dict(batch_size=16, minibatch="shuffle", learning_rate=0.002),
+        pytest.param(dict(batch_size=16, minibatch="weighted", learning_rate=0.002), marks=pytest.mark.slow),
+        pytest.param(dict(batch_size=16, minibatch="shuffle", learning_rate=0.002), marks=pytest.mark.slow),
     ],
     ids=["full", "weighted", "shuffle"],
 )
@@ -111,6 +115,7 @@ def test_deterministic_under_a_seed(linear_data):
 EARLY = dict(hidden_layer_sizes=(32, 32), learning_rate=0.03, max_iter=300, validation_fraction=0.25, n_iter_no_change=5)
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_epoch(rng):
     X = rng.normal(size=(40, 2))
     y = X[:, 0] + rng.normal(size=40)
@@ -142,15 +147,16 @@ def test_fits_do_not_retrace(rng):
     assert fitted.n_epochs_ > 1  # several epochs ran inside the one compiled program
 
 
+@pytest.mark.slow
 def test_train_function_on_a_linear_module(x64):
     # Full-batch AdamW on a least-squares problem reaches the numpy solution.
     import equinox as eqx
 
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(50, 2)).astype(np.float32)
-    y = (X @ np.array([[1.5], [-0.5]]) + 0.3).astype(np.float32)
-    lin = eqx.nn.Linear(2, 1, key=jax.random.key(0))
-    res = train(lin, X, y, np.ones(50, np.float32), key=jax.random.key(1), learning_rate=0.05, max_epochs=800)
+    X = rng.normal(size=(50, 2))
+    y = X @ np.array([[1.5], [-0.5]]) + 0.3
+    lin = eqx.nn.Linear(2, 1, key=jax.random.key(0))  # float64 parameters under x64, like the data
+    res = train(lin, X, y, np.ones(50), key=jax.random.key(1), learning_rate=0.05, max_epochs=800)
     np.testing.assert_allclose(res.model.weight[0], [1.5, -0.5], atol=1e-3)
     np.testing.assert_allclose(res.model.bias, [0.3], atol=1e-3)
     assert int(res.n_epochs) == 800 and np.isnan(res.val_loss).all()
@@ -164,6 +170,7 @@ def test_mlp_module_shapes(key):
         MLP(4, 3, (2,), "swish2", key=key)
 
 
+@pytest.mark.slow
 def test_classifier(rng):
     X = np.r_[rng.normal(-2, 1, size=(60, 2)), rng.normal(2, 1, size=(60, 2))]
     y = np.r_[["neg"] * 60, ["pos"] * 60]

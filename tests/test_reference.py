@@ -2,11 +2,14 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from causalda_jax import CausalGraph, augment
 from causalda_jax.reference import sample_numpy
 
 
+@pytest.mark.slow
+@pytest.mark.standard_promotion("_expand")
 def test_sample_numpy_frequencies_match_exact_weights():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": rng.normal(size=4), "b": rng.normal(size=4), "c": rng.normal(size=4)})

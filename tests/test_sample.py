@@ -90,8 +90,16 @@ def admg():
     return df, {"nodes": ["c", "x", "y"], "directed": [["c", "x"]], "bidirected": [["x", "y"]]}
 
 
-@pytest.mark.parametrize("leaf", [2, 128])
-@pytest.mark.parametrize("case", ["chain", "admg"])
+@pytest.mark.parametrize(
+    "case, leaf",
+    [
+        # The chain's law comes from augment itself (see PROMOTION_REASONS in conftest.py).
+        pytest.param("chain", 2, marks=[pytest.mark.slow, pytest.mark.standard_promotion("_expand")]),
+        pytest.param("chain", 128, marks=pytest.mark.standard_promotion("_expand")),
+        ("admg", 2),
+        ("admg", 128),
+    ],
+)
 def test_frequencies_match_augment_weights(case, leaf, request, monkeypatch):
     """With leaves of 2 rows the two-stage choice (leaf by mass, then row) is exercised."""
     monkeypatch.setattr(S, "_LEAF", leaf)
@@ -104,6 +112,7 @@ def test_frequencies_match_augment_weights(case, leaf, request, monkeypatch):
     assert _chi2_pvalue(idx, _codes(df), wider) < ALPHA
 
 
+@pytest.mark.slow
 def test_dead_ends_are_redrawn_like_augment_renormalises(monkeypatch):
     """Compact kernel: some (a, b) pairs have no conditional for y; augment drops them."""
     monkeypatch.setattr(S, "_LEAF", 4)  # a leaf can have zero mass while another has some
@@ -125,6 +134,7 @@ def test_no_conditional_error(monkeypatch):
         sample(df, {"directed": [["a", "y"], ["b", "y"]]}, 4096, seed=0, categorical=["a", "b"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("leaf", [2, 128])
 def test_identical_across_chunks_and_devices(chain, leaf, monkeypatch):
     monkeypatch.setattr(S, "_LEAF", leaf)
@@ -179,6 +189,7 @@ def test_seed_none_draws_a_fresh_seed_that_is_recorded(chain, tmp_path):
     assert not (tmp_path / "parts").exists()
 
 
+@pytest.mark.standard_promotion("_expand")
 def test_devices_none_is_every_local_device_in_sample_and_augment(chain, monkeypatch):
     import causalda_jax._augment as engine
 
@@ -271,6 +282,7 @@ def _truncated_law(df, graph, k, leaf):
     return law
 
 
+@pytest.mark.slow
 def test_truncated_sampler_matches_brute_force(monkeypatch):
     monkeypatch.setattr(S, "_LEAF", 2)
     rng = np.random.default_rng(5)
@@ -415,6 +427,7 @@ def test_bad_data_is_validated_like_augment(chain):
         sample(df.drop(columns="z"), graph, 10)
 
 
+@pytest.mark.slow
 def test_every_row_a_neighbour_is_the_exact_sampler(chain):
     df, graph = chain
     a = sample(df, graph, 5000, seed=11, return_indices=True)[1]
@@ -437,7 +450,9 @@ def _pruning_data(n=256, seed=13):
     return pd.DataFrame({"x": x, "y": y, "c": c, "z": z}), {"directed": [["x", "y"], ["y", "z"], ["c", "z"]]}
 
 
-@pytest.mark.parametrize("kernel, tau", [("gaussian", 1.0), ("gaussian", 0.1), ("epanechnikov", 0.5)])
+@pytest.mark.parametrize(
+    "kernel, tau", [pytest.param("gaussian", 1.0, marks=pytest.mark.slow), ("gaussian", 0.1), ("epanechnikov", 0.5)]
+)
 def test_leaf_bounds_bracket_the_leaf_mass(kernel, tau, x64):
     """up ≥ log mass ≥ log count + lower, in float64 against the rows themselves (a categorical pillow column too)."""
     df, graph = _pruning_data()
@@ -456,8 +471,9 @@ def test_leaf_bounds_bracket_the_leaf_mass(kernel, tau, x64):
     log_k = np.asarray(log_kernel_matrix(jnp.asarray(z), jnp.asarray(xs), jnp.asarray(hp), jnp.asarray(cp), kernel))
     with np.errstate(divide="ignore"):
         mass = np.logaddexp.reduce(log_k.reshape(64, -1, leaf), axis=-1)
-        view = Pillow(*(jnp.asarray(a) for a in (z, xs, hp, cp, mask[t])))
-        boxes = LeafBoxes(*(jnp.asarray(a[t]) for a in (lo, hi, mean, var)))
+        # The sampler keeps its leaf boxes and moments in float32; the check runs in float64.
+        view = Pillow(*(jnp.asarray(a, jnp.float64) for a in (z, xs, hp)), jnp.asarray(cp), jnp.asarray(mask[t]))
+        boxes = LeafBoxes(*(jnp.asarray(a[t], jnp.float64) for a in (lo, hi, mean, var)))
         upper = np.asarray(leaf_bounds(view.z, boxes.lo, boxes.hi, view.hp, view.cp, kernel)) + np.log(leaf)
         lower = np.asarray(leaf_lower_bounds(view, boxes, kernel)) + np.log(leaf)
     finite = np.isfinite(mass)
@@ -467,6 +483,7 @@ def test_leaf_bounds_bracket_the_leaf_mass(kernel, tau, x64):
         assert (np.isfinite(lower) & finite).mean() > 0.05  # the lower bound is not trivially -inf
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tau", [1.0, 0.05])
 def test_pruned_frequencies_match_augment_weights(tau, monkeypatch):
     """At τ = 0.05 most leaf choices are decided by the bounds alone, the rest by the few leaves they leave in play."""
@@ -486,6 +503,7 @@ def test_pruned_frequencies_match_augment_weights(tau, monkeypatch):
     assert _chi2_pvalue(idx, _codes(df), wider) < ALPHA  # power
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tau", [1.0, 0.1])
 @pytest.mark.parametrize("n_cand", [1, 2, 16])
 def test_pruned_draws_are_the_exact_samplers(tau, n_cand, monkeypatch):

@@ -29,6 +29,7 @@ def _snapshot(directory):
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(directory.iterdir())}
 
 
+@pytest.mark.slow
 def test_parts_are_the_in_memory_draw(df, tmp_path):
     # Oracle: the in-memory sample with the same seed; 5 parts, the last one short. Smoothing
     # adds float64 noise per sample, so it checks that noise too is indexed by the sample.
@@ -45,6 +46,7 @@ def test_parts_are_the_in_memory_draw(df, tmp_path):
     assert [p["first_sample"] for p in manifest["parts"]] == [0, 1000, 2000, 3000, 4000]
 
 
+@pytest.mark.slow
 def test_offset_selects_rows_of_the_larger_draw(df):
     full, idx = sample(df, GRAPH, 3000, seed=2, return_indices=True, chunk_size=C)
     part, part_idx = sample(df, GRAPH, 777, seed=2, offset=1500, return_indices=True, chunk_size=C)

@@ -43,6 +43,8 @@ def test_mixture_weights_follow_alpha():
     np.testing.assert_allclose(w, raw * 4 / raw.sum())
 
 
+@pytest.mark.standard_promotion("_expand")
+@pytest.mark.slow
 def test_results_are_tidy_and_consistent(study):
     _, results = study
     assert set(results["arm"]) == {"baseline", "augment", "sample", "regressor"}
@@ -72,6 +74,8 @@ def test_results_are_tidy_and_consistent(study):
     assert set(reg["aug_coeff"]) <= {0.0, 0.5} and reg["r2"].notna().all()
 
 
+@pytest.mark.standard_promotion("_expand")
+@pytest.mark.slow
 def test_outputs_written(study):
     out, _ = study
     for name in ("results.parquet", "results.csv", "summary.md", "config.json", "plots/overview.png", "plots/r2.png"):
@@ -82,6 +86,8 @@ def test_outputs_written(study):
     assert json.loads((out / "config.json").read_text())["parameter"] == "threshold"
 
 
+@pytest.mark.standard_promotion("_expand")
+@pytest.mark.slow
 def test_resume_does_not_recompute(study, monkeypatch):
     out, results = study
 
@@ -96,6 +102,8 @@ def test_resume_does_not_recompute(study, monkeypatch):
     pd.testing.assert_frame_equal(again, results)
 
 
+@pytest.mark.standard_promotion("_expand")
+@pytest.mark.slow
 def test_other_settings_in_same_folder_are_refused(study):
     out, _ = study
     with pytest.raises(ValueError, match="other settings"):
@@ -112,10 +120,18 @@ def test_failed_runs_are_reported_not_written(tmp_path, monkeypatch, capsys):
     assert "no luck" in capsys.readouterr().out
 
 
-def test_summary_table_marks_values_and_arms(study):
+@pytest.mark.standard_promotion("_expand")
+@pytest.mark.slow
+def test_summary_table_reports_each_runs_scores(study):
     _, results = study
     table = summary_table(results, SCENARIOS["threshold"])
-    assert table.count("\n") == 2 + 8  # header, rule, 2 values x 4 arms
+    header, rule, *rows = table.splitlines()
+    assert header.split("|")[1:4] == [" threshold ", " arm ", " R² "]
+    cells = {(float(r.split("|")[1]), r.split("|")[2].strip()): r.split("|")[3].strip() for r in rows}
+    # One repetition of one target: each R² cell is that run's R², with no interval.
+    ok = results[results["status"] == "ok"]
+    expected = {(v, arm): f"{r2:.3f}" for v, arm, r2 in ok[["value", "arm", "r2"]].itertuples(index=False)}
+    assert cells == expected
 
 
 def test_scenarios_cover_the_guide():

@@ -206,7 +206,10 @@ def normalised_stock(spend: Float[Array, "... t c"], decay: Float[Array, " c"]) 
     """
     t = spend.shape[-2]
     lag = jnp.arange(t)[:, None] - jnp.arange(t)[None, :]
-    powers = jnp.where(lag[..., None] >= 0, decay ** jnp.maximum(lag, 0)[..., None], 0.0)
+    # A float exponent of at least 1 (lag 0 is the constant 1): no int/float mix, and the
+    # derivative stays finite at decay = 0.
+    exponent = jnp.maximum(lag, 1)[..., None].astype(decay.dtype)
+    powers = jnp.where(lag[..., None] > 0, decay**exponent, jnp.where(lag[..., None] == 0, 1.0, 0.0))
     return (1.0 - decay) * jnp.einsum("tlc,...lc->...tc", powers, spend)
 
 
