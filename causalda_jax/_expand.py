@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
 from ._custom_types import Array, Bool, Float, Int
+from ._export_cache import cached_jit
 from ._kernels import log_conditional_weights, log_kernel_matrix
 from ._sharding import BATCH_AXIS
 
@@ -201,8 +202,8 @@ def _sorted_step(
     return out_idx, out_lw, count
 
 
-_expand_scored = jax.jit(_scored_step, static_argnames=("kernel", "chunk"))
-_expand_sorted = jax.jit(_sorted_step, static_argnames=("kernel",))
+_expand_scored = cached_jit(_scored_step, static_argnames=("kernel", "chunk"))
+_expand_sorted = cached_jit(_sorted_step, static_argnames=("kernel",))
 
 
 @lru_cache(maxsize=None)

@@ -46,6 +46,7 @@ from jax.sharding import PartitionSpec
 
 from ._compile_cache import bucket
 from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
+from ._export_cache import cached_jit
 from ._graph import GraphLike
 from ._kernels import log_kernel_matrix
 from ._leaves import leaf_boxes, leaf_moments, leaf_order
@@ -504,7 +505,7 @@ def _draw_block(
     return idx, alive, jnp.zeros((b, 0), jnp.float32), stages
 
 
-@partial(jax.jit, static_argnames=("kernel", "row_block", "leaf", "n_leaves", "n_cand", "smooth", "mesh"))
+@partial(cached_jit, static_argnames=("kernel", "row_block", "leaf", "n_leaves", "n_cand", "smooth", "mesh"))
 def _draw_chunk(
     col_keys, ids, x, is_cat, steps, smoothing, n_rows, *, kernel, row_block, leaf, n_leaves, n_cand, smooth, mesh
 ):
