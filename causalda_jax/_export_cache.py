@@ -112,6 +112,7 @@ def _to_bytes(exported: jax.export.Exported) -> bytes | None:
         "calling_convention_version": exported.calling_convention_version,
         "module_kept_var_idx": list(exported.module_kept_var_idx),
         "uses_global_constants": exported.uses_global_constants,
+        "sha256": hashlib.sha256(exported.mlir_module_serialized).hexdigest(),
     }
     head = json.dumps(header).encode()
     return len(head).to_bytes(8, "little") + head + bytes(exported.mlir_module_serialized)
@@ -124,6 +125,9 @@ def _from_bytes(data: bytes) -> jax.export.Exported:
         tuple(jax.core.ShapedArray(tuple(shape), np.dtype(dtype), weak_type=weak) for shape, dtype, weak in header[k])
         for k in ("in_avals", "out_avals")
     )
+    module = data[8 + size :]
+    if hashlib.sha256(module).hexdigest() != header["sha256"]:
+        raise ValueError("damaged export cache file")
     n_in, n_out = (None,) * len(in_avals), (None,) * len(out_avals)
     return jax.export.Exported(
         fun_name=header["fun_name"],
@@ -141,7 +145,7 @@ def _from_bytes(data: bytes) -> jax.export.Exported:
         ordered_effects=(),
         unordered_effects=(),
         disabled_safety_checks=(),
-        mlir_module_serialized=data[8 + size :],
+        mlir_module_serialized=module,
         calling_convention_version=header["calling_convention_version"],
         module_kept_var_idx=tuple(header["module_kept_var_idx"]),
         uses_global_constants=header["uses_global_constants"],
@@ -245,4 +249,10 @@ def cached_jit(fun: Callable, *, static_argnames: tuple[str, ...] | str = ()) ->
         loaded[key] = call
         return out
 
+    def clear_cache() -> None:
+        """Forget the programs loaded in this process (the files stay)."""
+        loaded.clear()
+        jitted.clear_cache()
+
+    wrapper.clear_cache = clear_cache
     return wrapper
