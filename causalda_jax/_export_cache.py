@@ -31,7 +31,7 @@ import numpy as np
 
 from ._compile_cache import DISABLE_ENV, compile_cache_dir
 
-__all__ = ["HIT_EVENT", "LOAD_EVENT", "MISS_EVENT", "cached_jit", "export_cache_dir"]
+__all__ = ["HIT_EVENT", "LOAD_EVENT", "MISS_EVENT", "cached_jit", "export_cache_dir", "to_device"]
 
 HIT_EVENT = "/causalda/export_cache/hit"
 """``jax.monitoring`` event: an exported program was read from disk (no trace, no lowering)."""
@@ -55,6 +55,20 @@ def export_cache_dir() -> Path | None:
     if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
         return None
     return compile_cache_dir().parent / "export"
+
+
+def to_device(value, dtype=None) -> jax.Array:
+    """``jnp.asarray(value, dtype)`` for host values, as a plain transfer.
+
+    ``jnp.asarray`` of a NumPy array or a Python scalar runs a small compiled program (one per
+    shape and dtype), traced and lowered in every process; ``jax.device_put`` copies the
+    canonicalized host array (the same values and dtype) without compiling.
+
+    Example:
+        >>> to_device([1, 2], jax.numpy.int32).dtype
+        dtype('int32')
+    """
+    return jax.device_put(np.asarray(value, dtype))
 
 
 def _plain(value) -> bool:

@@ -46,7 +46,7 @@ from jax.sharding import PartitionSpec
 
 from ._compile_cache import bucket
 from ._custom_types import Array, BandwidthSpec, Bool, Float, Int
-from ._export_cache import cached_jit
+from ._export_cache import cached_jit, to_device
 from ._graph import GraphLike
 from ._kernels import log_kernel_matrix
 from ._leaves import leaf_boxes, leaf_moments, leaf_order
@@ -659,11 +659,11 @@ def _draw(
         mesh=mesh if n_dev > 1 else None,
     )
     args = (
-        jnp.asarray(x),
-        jnp.asarray(plan.table.is_categorical),
-        tuple(jnp.asarray(a) for a in _steps(plan, x, leaf)),
-        jnp.asarray(smoothing, jnp.float32),
-        jnp.asarray(n, jnp.int32),
+        to_device(x),
+        to_device(plan.table.is_categorical),
+        tuple(to_device(a) for a in _steps(plan, x, leaf)),
+        to_device(smoothing, jnp.float32),
+        to_device(n, jnp.int32),
     )
 
     index_rows = np.zeros((n_samples, d), np.int32)
@@ -693,7 +693,7 @@ def _draw(
             padded = np.zeros(chunk, np.int32)
             padded[: ids.size] = ids + offset
             padded[ids.size :] = ids[0] + offset
-            device_ids = jax.device_put(padded, sharding) if sharding is not None else jnp.asarray(padded)
+            device_ids = jax.device_put(padded, sharding) if sharding is not None else to_device(padded)
             # Dispatch the next chunk before copying the previous one back: no idle device.
             out = fn(col_keys, device_ids, *args)
             if in_flight is not None:
