@@ -3,7 +3,7 @@
 The persistent compilation cache (:mod:`causalda_jax._compile_cache`) saves the backend compile,
 but its key is the lowered module: every process still traces the Python function and lowers
 it to StableHLO. :func:`cached_jit` jits an entry point so that, per (function, static
-arguments, input shapes and dtypes, JAX version, backend), the first process serializes the
+arguments, input shapes and dtypes, platform, JAX version), the first process serializes the
 program with :mod:`jax.export` to ``$XDG_CACHE_HOME/causalda-jax/export`` and later processes
 deserialize it and call it, without running the Python function. Every call, first or later,
 runs the exported program, so results do not depend on the cache's state.
@@ -77,21 +77,27 @@ def _plain(value) -> bool:
     return isinstance(value, _PLAIN)
 
 
-def _signature(leaves) -> str | None:
-    """Shapes, dtypes and weak types of the array arguments, or ``None`` when one does not fit."""
+def _signature(leaves) -> tuple[str, str] | None:
+    """Shapes, dtypes and weak types of the array arguments, and their platform (``"cpu"``,
+    ``"cuda"``...); ``None`` when one does not fit."""
     parts = []
+    platforms = set()
     for leaf in leaves:
         if isinstance(leaf, jax.core.Tracer):
             return None
         if isinstance(leaf, jax.Array):
             if len(leaf.sharding.device_set) > 1 or jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.extended):
                 return None
+            platforms.add(next(iter(leaf.sharding.device_set)).platform)
             parts.append(f"{leaf.dtype}{list(leaf.shape)}{'w' if leaf.weak_type else ''}")
         elif isinstance(leaf, np.ndarray | np.generic):
             parts.append(f"{leaf.dtype}{list(leaf.shape)}")
         else:
             return None  # Python scalars: weak types, left to the plain function
-    return ",".join(parts)
+    if len(platforms) > 1:
+        return None
+    # Host arrays run on the default backend; device arrays on theirs (which may not be the default).
+    return ",".join(parts), platforms.pop() if platforms else jax.default_backend()
 
 
 def _avals(avals) -> list:
@@ -167,13 +173,13 @@ def _from_bytes(data: bytes) -> jax.export.Exported:
     )
 
 
-def _load(path: Path, name: str) -> jax.export.Exported | None:
+def _load(path: Path, name: str, platform: str) -> jax.export.Exported | None:
     start = time.perf_counter()
     try:
         exported = _from_bytes(path.read_bytes())
     except Exception:  # missing, corrupt or stale: export again and overwrite it
         return None
-    if exported.fun_name != name:
+    if exported.fun_name != name or exported.platforms != (platform,):
         return None
     jax.monitoring.record_event_duration_secs(LOAD_EVENT, time.perf_counter() - start)
     return exported
@@ -220,13 +226,13 @@ def cached_jit(fun: Callable, *, static_argnames: tuple[str, ...] | str = ()) ->
     qualified = f"{fun.__module__}.{fun.__qualname__}"
     loaded: dict[str, Callable] = {}
 
-    def program(path: Path, leaves, args, kwargs) -> tuple[Callable, bool]:
-        exported = _load(path, name)
+    def program(path: Path, platform: str, leaves, args, kwargs) -> tuple[Callable, bool]:
+        exported = _load(path, name, platform)
         if exported is not None and _matches(exported, leaves):
             jax.monitoring.record_event(HIT_EVENT)
             return jax.jit(exported.call), True
         jax.monitoring.record_event(MISS_EVENT)
-        exported = jax.export.export(jitted)(*args, **kwargs)
+        exported = jax.export.export(jitted, platforms=(platform,))(*args, **kwargs)
         data = _to_bytes(exported)
         if data is not None:
             _store(path, data)
@@ -243,22 +249,23 @@ def cached_jit(fun: Callable, *, static_argnames: tuple[str, ...] | str = ()) ->
         signature = _signature(leaves)
         if signature is None:
             return jitted(*args, **kwargs)
+        shapes, platform = signature
         key = "|".join(
-            (qualified, repr(sorted(kwargs.items())), str(tree), signature, jax.__version__,
-             jax.default_backend(), str(jax.config.jax_enable_x64))
+            (qualified, repr(sorted(kwargs.items())), str(tree), shapes, platform, jax.__version__,
+             str(jax.config.jax_enable_x64))
         )  # fmt: skip
         call = loaded.get(key)
         if call is not None:
             return call(*args)
         path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.bin"
-        call, from_disk = program(path, leaves, args, kwargs)
+        call, from_disk = program(path, platform, leaves, args, kwargs)
         try:
             out = call(*args)
         except Exception:
             if not from_disk:
                 raise
             path.unlink(missing_ok=True)  # deserialized but does not lower: export again
-            call, _ = program(path, leaves, args, kwargs)
+            call, _ = program(path, platform, leaves, args, kwargs)
             out = call(*args)
         loaded[key] = call
         return out
