@@ -44,9 +44,11 @@ jax.monitoring.register_event_listener(lambda name, **kw: counts.__setitem__(nam
 from causalda_jax._cli import app
 start = time.perf_counter()
 try:
-    app(sys.argv[1:], standalone_mode=False)
-except SystemExit:
-    pass
+    code = app(sys.argv[1:], standalone_mode=False)
+except SystemExit as exit_:
+    code = exit_.code
+if code not in (None, 0):
+    sys.exit(code)  # a run that failed has nothing to measure
 wall = time.perf_counter() - start
 kinds = {"trace": "/jax/core/compile/jaxpr_trace_duration", "lower": "/jax/core/compile/jaxpr_to_mlir_module_duration",
          "backend_compile": "/jax/core/compile/backend_compile_duration",
@@ -106,7 +108,8 @@ def main() -> None:
             for label, which, disable in (("cold", "same", False), ("warm", "same", False), ("nearby", "nearby", False),
                                           ("no_cache", "same", True)):
                 csv, graph = files[which]
-                cli = [command, str(csv), "-g", str(graph), "-o", str(folder / f"out_{command}{suffix}"), *extra]
+                out = folder / f"out_{command}{suffix}"
+                cli = [command, str(csv), "-g", str(graph), "-o", str(out), "--force", *extra]
                 runs[label] = {"n": n + (7 if which == "nearby" else 0), "d": d, **_run(cli, cache_home, disable)}
                 print(command, label, json.dumps(runs[label]), file=sys.stderr, flush=True)
             runs["cache_files"] = sum(1 for _ in cache_home.rglob("*") if _.is_file())
