@@ -166,7 +166,9 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback):
     h = to_device(plan.h)
     is_cat = to_device(plan.table.is_categorical)
     idx = to_device(np.zeros((cap, d), np.int32))
-    lw = to_device(np.where(np.arange(cap) == 0, 0.0, -np.inf))
+    lw = np.full(cap, -np.inf)
+    lw[0] = 0.0
+    lw = to_device(lw)
     count = to_device(1, jnp.int64)
     log_threshold = to_device(plan.log_threshold, jnp.float64)
     kept = 1
