@@ -5,7 +5,10 @@
 
 Each run is a fresh process that calls the CLI in-process and sums JAX's own compile events
 (``jax.monitoring``): tracing, lowering to MLIR, and the backend compile, which includes
-reading an executable back from the persistent cache. Runs, per command: ``cold`` (empty
+reading an executable back from the persistent cache, plus the export cache's hits and misses
+(programs read back from disk are neither traced nor lowered from Python; calling one still
+lowers a small wrapper around it). The warm run lists its costliest programs (trace + lowering
++ compile, by JAX's function name). Runs, per command: ``cold`` (empty
 cache), ``warm`` (same file again), ``nearby`` (the file with a few more rows: same shape
 bucket) and ``no_cache`` (``CAUSALDA_NO_COMPILE_CACHE=1``). The cache lives in a temporary
 ``XDG_CACHE_HOME``. Writes benchmarks/results/compile_cache.json.
@@ -30,19 +33,32 @@ from collections import defaultdict
 import jax.monitoring
 
 events = defaultdict(float)
-jax.monitoring.register_event_duration_secs_listener(lambda name, secs, **kw: events.__setitem__(name, events[name] + secs))
+programs = defaultdict(float)
+counts = defaultdict(int)
+def on_duration(name, secs, **kw):
+    events[name] += secs
+    if name.rsplit("/", 1)[-1] in ("jaxpr_trace_duration", "jaxpr_to_mlir_module_duration", "backend_compile_duration"):
+        programs[kw.get("fun_name", "?").removeprefix("jit(").removesuffix(")")] += secs
+jax.monitoring.register_event_duration_secs_listener(on_duration)
+jax.monitoring.register_event_listener(lambda name, **kw: counts.__setitem__(name, counts[name] + 1))
 from causalda_jax._cli import app
 start = time.perf_counter()
 try:
-    app(sys.argv[1:], standalone_mode=False)
-except SystemExit:
-    pass
+    code = app(sys.argv[1:], standalone_mode=False)
+except SystemExit as exit_:
+    code = exit_.code
+if code not in (None, 0):
+    sys.exit(code)  # a run that failed has nothing to measure
 wall = time.perf_counter() - start
 kinds = {"trace": "/jax/core/compile/jaxpr_trace_duration", "lower": "/jax/core/compile/jaxpr_to_mlir_module_duration",
          "backend_compile": "/jax/core/compile/backend_compile_duration",
          "cache_retrieval": "/jax/compilation_cache/cache_retrieval_time_sec"}
 out = {k: events.get(v, 0.0) for k, v in kinds.items()}
 out["compile_total_s"] = out["trace"] + out["lower"] + out["backend_compile"]
+out["export_hits"] = counts["/causalda/export_cache/hit"]
+out["export_misses"] = counts["/causalda/export_cache/miss"]
+out["export_load"] = events.get("/causalda/export_cache/load_duration", 0.0)
+out["programs"] = {k: round(v, 3) for k, v in sorted(programs.items(), key=lambda kv: -kv[1])[:8]}
 out["wall_s"] = wall
 print(json.dumps(out))
 """
@@ -92,7 +108,8 @@ def main() -> None:
             for label, which, disable in (("cold", "same", False), ("warm", "same", False), ("nearby", "nearby", False),
                                           ("no_cache", "same", True)):
                 csv, graph = files[which]
-                cli = [command, str(csv), "-g", str(graph), "-o", str(folder / f"out_{command}{suffix}"), *extra]
+                out = folder / f"out_{command}{suffix}"
+                cli = [command, str(csv), "-g", str(graph), "-o", str(out), "--force", *extra]
                 runs[label] = {"n": n + (7 if which == "nearby" else 0), "d": d, **_run(cli, cache_home, disable)}
                 print(command, label, json.dumps(runs[label]), file=sys.stderr, flush=True)
             runs["cache_files"] = sum(1 for _ in cache_home.rglob("*") if _.is_file())

@@ -17,6 +17,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from ._augmented_data import AugmentedData
 from ._custom_types import BandwidthSpec
+from ._export_cache import to_device
 from ._expand import SLOT_BLOCK, expand, sharded_step, use_sorted
 from ._graph import GraphLike
 from ._memory import check_memory
@@ -163,17 +164,19 @@ def augment(
 
 def _run_single(plan, cap, chunk, limit, max_rows, names, callback):
     d = plan.table.d
-    x = jnp.asarray(plan.table.values)
-    h = jnp.asarray(plan.h)
-    is_cat = jnp.asarray(plan.table.is_categorical)
-    idx = jnp.zeros((cap, d), jnp.int32)
-    lw = jnp.full(cap, -jnp.inf, jnp.float64).at[0].set(0.0)
-    count = jnp.ones((), jnp.int64)
-    log_threshold = jnp.asarray(plan.log_threshold, jnp.float64)
+    x = to_device(plan.table.values)
+    h = to_device(plan.h)
+    is_cat = to_device(plan.table.is_categorical)
+    idx = to_device(np.zeros((cap, d), np.int32))
+    lw = np.full(cap, -np.inf)
+    lw[0] = 0.0
+    lw = to_device(lw)
+    count = to_device(1, jnp.int64)
+    log_threshold = to_device(plan.log_threshold, jnp.float64)
     kept = 1
     for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
         idx, lw, count = expand(
-            x, h, is_cat, pillow, jnp.asarray(var, jnp.int32), idx, lw, count, log_threshold,
+            x, h, is_cat, pillow, to_device(var, jnp.int32), idx, lw, count, log_threshold,
             kernel=plan.kernel, chunk=chunk, rows=kept,
         )
         kept = int(count)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
 from ._custom_types import Array, Bool, Float, Int
+from ._export_cache import cached_jit
 from ._leaf_choice import (
     STAGE_FULL,
     STAGE_NONE,
@@ -199,7 +200,7 @@ def _draw_block(
     return BlockDraw(drawn.idx, drawn.alive, noise, stages.T)
 
 
-@partial(jax.jit, static_argnames=("config", "smooth", "mesh"))
+@partial(cached_jit, static_argnames=("config", "smooth", "mesh"))
 def draw_chunk(col_keys, ids, inputs: DrawInputs, *, config: ChoiceConfig, smooth: bool, mesh) -> BlockDraw:
     """:func:`_draw_block`, compiled; with a ``mesh``, the samples are split across its devices."""
     body = partial(_draw_block, config=config, smooth=smooth)

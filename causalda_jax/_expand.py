@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
 from ._custom_types import Array, Bool, Float, Int
+from ._export_cache import cached_jit, to_device
 from ._kernels import log_conditional_weights, log_kernel_matrix
 from ._sharding import BATCH_AXIS
 
@@ -201,8 +202,8 @@ def _sorted_step(
     return out_idx, out_lw, count
 
 
-_expand_scored = jax.jit(_scored_step, static_argnames=("kernel", "chunk"))
-_expand_sorted = jax.jit(_sorted_step, static_argnames=("kernel",))
+_expand_scored = cached_jit(_scored_step, static_argnames=("kernel", "chunk"))
+_expand_sorted = cached_jit(_sorted_step, static_argnames=("kernel",))
 
 
 @lru_cache(maxsize=None)
@@ -246,4 +247,4 @@ def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, 
         step = partial(_expand_sorted, kernel=kernel)
     else:
         step = partial(_expand_scored, kernel=kernel, chunk=chunk)
-    return step(x, h, is_cat, jnp.asarray(pillow, jnp.int32), var, idx, lw, count, log_threshold)
+    return step(x, h, is_cat, to_device(pillow, jnp.int32), var, idx, lw, count, log_threshold)

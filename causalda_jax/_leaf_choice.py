@@ -104,8 +104,9 @@ def _max_argmax(score: Float[Array, "b t"], index: Int[Array, "b t"]) -> tuple[F
         take_b = (b_v > a_v) | ((b_v == a_v) & (b_i < a_i))
         return jnp.where(take_b, b_v, a_v), jnp.where(take_b, b_i, a_i)
 
-    init = (jnp.float32(-jnp.inf), jnp.int32(jnp.iinfo(jnp.int32).max))
-    return jax.lax.reduce((score, index), init, pick, (1,))
+    # int32 positions whatever x64 says: the reduction needs one dtype for operand and init.
+    init = (jnp.asarray(-jnp.inf, score.dtype), jnp.int32(jnp.iinfo(jnp.int32).max))
+    return jax.lax.reduce((score, index.astype(jnp.int32)), init, pick, (1,))
 
 
 def _merge(best, arg, new_best, new_arg):
@@ -165,7 +166,7 @@ def choose_in_leaf(
             return jnp.where(pos < n_rows, log_kernel_matrix(z, xs[pos], hp, cp, kernel), -jnp.inf)
 
     else:
-        even = leaf_id[:, None] * leaf + 2 * jnp.arange(leaf // 2, dtype=jnp.int32)
+        even = leaf_id[:, None].astype(jnp.int32) * leaf + 2 * jnp.arange(leaf // 2, dtype=jnp.int32)
 
         def log_k(pos):
             return _gathered_log_kernel(pillow, pos, n_rows, kernel)
@@ -257,7 +258,7 @@ def _compacted(need: Bool[Array, " b"], size: int, fn, out):
     def group(i, out):
         idx = jax.lax.dynamic_slice_in_dim(order, i * size, size)
         values = fn(jnp.minimum(idx, b - 1))
-        return tuple(o.at[idx].set(v, mode="drop") for o, v in zip(out, values))
+        return tuple(o.at[idx].set(v.astype(o.dtype), mode="drop") for o, v in zip(out, values))
 
     trips = (need.sum(dtype=jnp.int32) + size - 1) // size
     return jax.lax.fori_loop(0, trips, group, out)

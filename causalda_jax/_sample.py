@@ -51,6 +51,7 @@ import pandas as pd
 from ._compile_cache import bucket
 from ._custom_types import Array, BandwidthSpec
 from ._draw_chunk import BlockDraw, DrawInputs, Steps, draw_chunk
+from ._export_cache import to_device
 from ._graph import GraphLike
 from ._leaf_choice import STAGE_BOUNDS, STAGE_FULL, ChoiceConfig
 from ._leaves import leaf_boxes, leaf_moments, leaf_order
@@ -194,11 +195,11 @@ def _draw_inputs(plan: Plan, layout: DrawLayout, smoothing: float) -> DrawInputs
     x = np.zeros((layout.n_pad, plan.table.d), np.float32)
     x[: plan.table.n] = _scaled_values(plan)
     return DrawInputs(
-        jnp.asarray(x),
-        jnp.asarray(plan.table.is_categorical),
-        Steps(*(jnp.asarray(a) for a in _steps(plan, x, layout.config.leaf))),
-        jnp.asarray(smoothing, jnp.float32),
-        jnp.asarray(plan.table.n, jnp.int32),
+        to_device(x),
+        to_device(plan.table.is_categorical),
+        Steps(*(to_device(a) for a in _steps(plan, x, layout.config.leaf))),
+        to_device(smoothing, jnp.float32),
+        to_device(plan.table.n, jnp.int32),
     )
 
 
@@ -241,7 +242,7 @@ def _chunk_draws(
         padded = np.zeros(chunk, np.int32)
         padded[: ids.size] = ids + offset
         padded[ids.size :] = ids[0] + offset
-        device_ids = jax.device_put(padded, sharding) if sharding is not None else jnp.asarray(padded)
+        device_ids = jax.device_put(padded, sharding) if sharding is not None else to_device(padded)
         out = call(device_ids)
         if in_flight is not None:
             yield _to_host(*in_flight)
@@ -309,7 +310,8 @@ def _draw(
     for round_ in range(_MAX_ROUNDS):
         col_keys = column_keys(jax.random.fold_in(key, round_), d=d)
         dead = []
-        call = partial(compiled, col_keys, inputs=inputs)
+        # Arrays positionally: the export cache keys on them (keyword arguments are static).
+        call = lambda ids, col_keys=col_keys: compiled(col_keys, ids, inputs)  # noqa: E731
         for part in _chunk_draws(call, pending, layout.chunk, offset, sharding):
             kept = part.ids[part.alive]
             index_rows[kept] = part.index_rows[part.alive]

@@ -528,3 +528,17 @@ def test_pruned_draws_are_the_exact_samplers(tau, n_cand, monkeypatch):
         assert counts["by_candidates"] > 0
     _, split = sample(df, graph, 3000, chunk_size=1000, devices=2, row_chunk_size=16, **kw)
     np.testing.assert_array_equal(split, want)
+
+
+@pytest.mark.parametrize("n", [6, 300])
+def test_draws_are_the_same_with_and_without_x64(n):
+    # 300 rows: several leaves, so the leaf and row choices reduce over index arrays that x64
+    # would make int64.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "y": x + rng.normal(size=n)})
+    graph = {"directed": [["x", "y"]]}
+    narrow = sample(df, graph, 3000, seed=2, return_indices=True)[1]
+    with jax.enable_x64(True):
+        wide = sample(df, graph, 3000, seed=2, return_indices=True)[1]
+    np.testing.assert_array_equal(wide, narrow)
