@@ -77,7 +77,8 @@ def _scored_step(
             flat = jnp.minimum(jnp.searchsorted(prefix, (slot + 1).astype(prefix.dtype), side="left"), prefix.shape[0] - 1)
             b, c = flat // width, jnp.minimum(flat % width, n - 1)
             position = jnp.where(slot < total, count + slot, cap)
-            out_flat = out_flat.at[position].set(rows[b] * n + c, mode="drop")
+            flat_id = rows[b].astype(out_flat.dtype) * n + c.astype(out_flat.dtype)
+            out_flat = out_flat.at[position].set(flat_id, mode="drop")
             out_lw = out_lw.at[position].set(log_w[b, c], mode="drop")
             return out_flat, out_lw
 

@@ -237,7 +237,7 @@ def test_sample_identical_with_and_without_export_cache_x64(export_dir, monkeypa
 
 def test_augment_identical_with_and_without_export_cache(export_dir, monkeypatch):
     df, graph = _sample_case()
-    run = lambda: cda.augment(df, graph, threshold=1e-3)  # noqa: E731
+    run = lambda: cda.augment(df, graph, threshold=1e-3, devices=1)  # noqa: E731  (one device: the exported path)
     monkeypatch.setenv(DISABLE_ENV, "1")
     off = run()
     monkeypatch.delenv(DISABLE_ENV)
