@@ -72,3 +72,30 @@ def log_conditional_weights(log_k: Float[Array, "b n"]) -> Float[Array, "b n"]:
     """
     norm = jax.nn.logsumexp(log_k, axis=-1, keepdims=True)
     return jnp.where(jnp.isfinite(norm), log_k - norm, -jnp.inf)
+
+
+def log_kernel_rows(
+    z: Float[Array, "b c"], x: Float[Array, "b t c"], h: Float[Array, " c"], is_categorical: Bool[Array, " c"],
+    kernel: str = "gaussian",
+) -> Float[Array, "b t"]:
+    """``log K_h(z_b - x_bt)``: each query row against its own ``t`` rows (same arithmetic as
+    :func:`log_kernel_matrix`, so that both give the same values to the last bit)."""
+    return jax.vmap(lambda zi, xi: log_kernel_matrix(zi[None], xi, h, is_categorical, kernel)[0])(z, x)
+
+
+def log_box_bound(
+    z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Array, "l c"], h: Float[Array, " c"],
+    is_categorical: Bool[Array, " c"], kernel: str = "gaussian",
+) -> Float[Array, "b l"]:
+    """An upper bound of ``log K_h(z_b - x)`` over every ``x`` in box ``l``: the kernel at the
+    box's nearest point (both kernels decrease with distance in each column). An empty box
+    (``lo = +inf``, ``hi = -inf``) gets ``-inf``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> log_box_bound(jnp.zeros((1, 1)), jnp.array([[-1.0], [2.0]]), jnp.array([[1.0], [3.0]]),
+        ...               jnp.ones(1), jnp.zeros(1, bool)).tolist()
+        [[0.0, -2.0]]
+    """
+    nearest = jnp.minimum(jnp.maximum(z[:, None, :], lo[None]), hi[None])
+    return log_kernel_rows(z, nearest, h, is_categorical, kernel)
