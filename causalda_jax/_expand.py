@@ -262,9 +262,11 @@ def use_sorted(pillow: tuple, n: int, rows: int) -> bool:
     return len(pillow) == 1 and n <= _SORTED_MAX_N and rows >= _SORTED_MIN_ROWS_PER_N * n
 
 
-def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows):
+def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, sorted_step=None):
     """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
-    if use_sorted(pillow, x.shape[0], rows):
+    if sorted_step is None:
+        sorted_step = use_sorted(pillow, x.shape[0], rows)
+    if sorted_step:
         step = partial(_expand_sorted, kernel=kernel)
     else:
         step = partial(_expand_scored, kernel=kernel, chunk=chunk)
