@@ -114,6 +114,8 @@ def grid(args) -> list[dict]:
             dict(n=n, d=d, threshold=t, scale=s, structure="dag")
             for n, d, t, s in itertools.product((200, 500, 1000, 2000), (6, 10), (1e-2, 1e-3), (1.0, 1e-3))
         ]
+    if args.sizes:
+        base = [c for c in base if c["n"] in {int(v) for v in args.sizes.split(",")}]
     return [{**c, "engine": e} for c in base for e in ("jax", "numpy")]
 
 
@@ -145,6 +147,7 @@ def main(argv=None) -> None:
     parser.add_argument("--target", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--n5000", action="store_true")
+    parser.add_argument("--sizes", default=None, help="comma-separated n: only these rows of the grid")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per (engine, case)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)

@@ -182,10 +182,6 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
     """One device. Each step takes the cheapest exact path (see ``_choose_path``); ``steps``
     receives one JSON-ready record per step: the path, rows in and out, and pruning counts."""
     n, d = plan.table.n, plan.table.d
-    x = jnp.asarray(plan.table.values)
-    h = jnp.asarray(plan.h)
-    is_cat = jnp.asarray(plan.table.is_categorical)
-    log_threshold = jnp.asarray(plan.log_threshold, jnp.float64)
     host = (np.zeros((1, d), np.int64), np.zeros(1))  # rows on the host while steps are small
     device = None  # (idx, lw) buffers of ``cap`` rows once a step runs compiled
     kept = 1
@@ -204,6 +200,10 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
                 lw = np.full(cap, -np.inf)
                 idx[:kept], lw[:kept] = host
                 device, host = (jnp.asarray(idx), jnp.asarray(lw)), None
+                # Moved to the device only when a step first runs compiled.
+                x, h = jnp.asarray(plan.table.values), jnp.asarray(plan.h)
+                is_cat = jnp.asarray(plan.table.is_categorical)
+                log_threshold = jnp.asarray(plan.log_threshold, jnp.float64)
             count = jnp.asarray(kept, jnp.int64)
             path, leaves = _choose_path(plan, pillow, device, kept, leaves_cache)
             record["path"] = path
