@@ -3,6 +3,7 @@
     python -m benchmarks.augment_grid            # the grid of the core-engine issue
     python -m benchmarks.augment_grid --target   # the 1,000-row, 6-variable target case only
     python -m benchmarks.augment_grid --quick    # a few small cases
+    python -m benchmarks.augment_grid --n5000    # n = 5,000, d = 10 (augment_n5000_cpu.json)
 
 Writes benchmarks/results/augment_grid.json (or augment_target.json / augment_quick.json) and
 a markdown table next to it. Every (engine, case) runs in a fresh process: peak memory is that
@@ -78,6 +79,9 @@ def run_case(case: dict) -> dict:
         "effective_sample_size": aug.effective_sample_size,
         "candidates": candidates,
         "candidates_per_s": candidates / timing["steady_s"] if timing["steady_s"] > 0 else None,
+        "paths": [s["path"] for s in aug.config.get("steps", [])],
+        "pruned_fraction": aug.config.get("pruned_fraction"),
+        "fallback_rows": sum(s.get("fallback_rows", 0) for s in aug.config.get("steps", [])),
         "peak_rss_mb": peak_rss_mb(),
         **(device_peak_mb() if case["engine"] == "jax" else {}),
         "device": device_info(),
@@ -101,6 +105,8 @@ def _candidates(data, graph, kw) -> int:
 def grid(args) -> list[dict]:
     if args.target:
         base = [dict(n=1000, d=6, threshold=1e-3, scale=0.1, structure=s) for s in ("chain", "dag")]
+    elif args.n5000:
+        base = [dict(n=5000, d=10, threshold=1e-3, scale=0.1, structure="dag")]
     elif args.quick:
         base = [dict(n=n, d=6, threshold=1e-2, scale=1.0, structure="dag") for n in (200, 500)]
     else:
@@ -108,13 +114,15 @@ def grid(args) -> list[dict]:
             dict(n=n, d=d, threshold=t, scale=s, structure="dag")
             for n, d, t, s in itertools.product((200, 500, 1000, 2000), (6, 10), (1e-2, 1e-3), (1.0, 1e-3))
         ]
+    if args.sizes:
+        base = [c for c in base if c["n"] in {int(v) for v in args.sizes.split(",")}]
     return [{**c, "engine": e} for c in base for e in ("jax", "numpy")]
 
 
 def markdown(results: list[dict]) -> str:
     lines = [
-        "| n | d | θ | τ | graph | JAX steady s | JAX compile s | numpy s | speed-up | rows | mass | JAX peak MB | numpy peak MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| n | d | θ | τ | graph | JAX steady s | JAX compile s | numpy s | speed-up | rows | mass | pruned | JAX peak MB | numpy peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     key = lambda r: (r["n"], r["d"], r["threshold"], r["scale"], r["structure"])  # noqa: E731
     by_case: dict = {}
@@ -127,8 +135,8 @@ def markdown(results: list[dict]) -> str:
         lines.append(
             f"| {k[0]} | {k[1]} | {k[2]:g} | {k[3]:g} | {k[4]} | {fmt(j, 'steady_s')} | {fmt(j, 'compile_s')} | "
             f"{fmt(p, 'steady_s')} | {speed} | {j.get('rows', '-')} | "
-            f"{j['mass']:.3g} | {fmt(j, 'peak_rss_mb')} | {fmt(p, 'peak_rss_mb')} |"
-            if j.get("status") == "ok" else f"| {k[0]} | {k[1]} | {k[2]:g} | {k[3]:g} | {k[4]} | {j.get('status')} | | {fmt(p, 'steady_s')} | | | | | |"
+            f"{j['mass']:.3g} | {j.get('pruned_fraction') or 0:.0%} | {fmt(j, 'peak_rss_mb')} | {fmt(p, 'peak_rss_mb')} |"
+            if j.get("status") == "ok" else f"| {k[0]} | {k[1]} | {k[2]:g} | {k[3]:g} | {k[4]} | {j.get('status')} | | {fmt(p, 'steady_s')} | | | | | | |"
         )
     return "\n".join(lines) + "\n"
 
@@ -138,6 +146,8 @@ def main(argv=None) -> None:
     parser.add_argument("--case", help="internal: run one JSON case in this process")
     parser.add_argument("--target", action="store_true")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--n5000", action="store_true")
+    parser.add_argument("--sizes", default=None, help="comma-separated n: only these rows of the grid")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per (engine, case)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
@@ -146,7 +156,8 @@ def main(argv=None) -> None:
         return
     from benchmarks.timing import run_isolated
 
-    name = "augment_target" if args.target else "augment_quick" if args.quick else "augment_grid"
+    name = ("augment_target" if args.target else "augment_quick" if args.quick
+            else "augment_n5000_cpu" if args.n5000 else "augment_grid")
     out = Path(args.out) if args.out else RESULTS / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []

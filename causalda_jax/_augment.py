@@ -6,6 +6,7 @@ This module validates the problem, sizes the buffers, runs one compiled step per
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Sequence
 
@@ -18,8 +19,10 @@ from jax.sharding import NamedSharding, PartitionSpec
 from ._augmented_data import AugmentedData
 from ._custom_types import BandwidthSpec
 from ._export_cache import to_device
+from . import _pruned
 from ._expand import SLOT_BLOCK, expand, sharded_step, use_sorted
 from ._graph import GraphLike
+from ._host_step import numpy_step
 from ._memory import check_memory
 from ._plan import Plan, make_plan
 from ._sharding import BATCH_AXIS, batch_mesh
@@ -117,7 +120,8 @@ def augment(
             :func:`causalda_jax.sample`), an int k for the first k of them, or a list of devices.
             With several, the kept rows are split across them: each device extends its own rows
             and rows are rebalanced between steps. The result is identical to the one-device
-            result.
+            result. One device takes the cheapest exact path per step (numpy for small steps,
+            bound-pruned or full scoring); several run the full scoring on each device.
 
     Returns:
         The weighted rows; empty, with a warning saying why, when pruning removes everything.
@@ -149,6 +153,7 @@ def augment(
     check_memory(2 * cap * (4 * d + 16) + limit * (16 * d + 16), f"augmenting with buffers of {cap:,} rows",
                  "raise threshold, or set max_rows lower")
     config = {**plan.config, "engine": "jax", "chunk_size": chunk, "capacity": cap, "max_rows": limit}
+    steps: list[dict] = []
     names = [plan.table.columns[v] for v in plan.order]
     callback = _progress_callback(progress, len(names))
 
@@ -156,37 +161,105 @@ def augment(
     with jax.enable_x64(True):
         if mesh.devices.size == 1:
             with jax.default_device(mesh.devices.flat[0]):
-                index_rows, log_weights = _run_single(plan, cap, chunk, limit, max_rows, names, callback)
+                index_rows, log_weights = _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps)
         else:
             index_rows, log_weights = _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback)
+    if steps:
+        config["steps"] = steps
+        total = sum(r["rows_in"] for r in steps) * plan.table.n
+        skipped = sum(r.get("pruned_fraction", 0.0) * r["rows_in"] * plan.table.n for r in steps)
+        config["pruned_fraction"] = skipped / total if total else 0.0
     return AugmentedData.from_index_rows(data, plan.table.values, index_rows, log_weights, plan.graph, config)
 
 
-def _run_single(plan, cap, chunk, limit, max_rows, names, callback):
-    d = plan.table.d
-    x = to_device(plan.table.values)
-    h = to_device(plan.h)
-    is_cat = to_device(plan.table.is_categorical)
-    idx = to_device(np.zeros((cap, d), np.int32))
-    lw = np.full(cap, -np.inf)
-    lw[0] = 0.0
-    lw = to_device(lw)
-    count = to_device(1, jnp.int64)
-    log_threshold = to_device(plan.log_threshold, jnp.float64)
+# Steps with at most this many candidates (parent rows × n) run in numpy on the host: below it,
+# dispatching a compiled step costs more than the numpy twin's whole step (measured on the
+# augment grid, docs/performance.md).
+NUMPY_MAX_CANDIDATES = 1 << 18
+# Whether compiled steps may take the bound-pruned path.
+PRUNE = True
+# Parent rows sampled on the host to choose how many leaves the pruned step scores per row.
+_PROBE_ROWS = 128
+
+
+def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
+    """One device. Each step takes the cheapest exact path (see ``_choose_path``); ``steps``
+    receives one JSON-ready record per step: the path, rows in and out, and pruning counts."""
+    n, d = plan.table.n, plan.table.d
+    host = (np.zeros((1, d), np.int64), np.zeros(1))  # rows on the host while steps are small
+    device = None  # (idx, lw) buffers of ``cap`` rows once a step runs compiled
     kept = 1
+    leaves_cache: dict = {}
     for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
-        idx, lw, count = expand(
-            x, h, is_cat, pillow, to_device(var, jnp.int32), idx, lw, count, log_threshold,
-            kernel=plan.kernel, chunk=chunk, rows=kept,
-        )
-        kept = int(count)
+        record = {"variable": str(names[step]), "rows_in": kept}
+        if kept * n <= NUMPY_MAX_CANDIDATES:
+            if host is None:
+                host = (np.asarray(device[0][:kept]).astype(np.int64), np.asarray(device[1][:kept]))
+            host = numpy_step(plan, *host, var, pillow, max(1, (1 << 19) // n))
+            kept = host[0].shape[0]
+            record["path"] = "numpy"
+        else:
+            if device is None:
+                idx = np.zeros((cap, d), np.int32)
+                lw = np.full(cap, -np.inf)
+                idx[:kept], lw[:kept] = host
+                device, host = (to_device(idx), to_device(lw)), None
+                # Moved to the device only when a step first runs compiled.
+                x, h = to_device(plan.table.values), to_device(plan.h)
+                is_cat = to_device(plan.table.is_categorical)
+                log_threshold = to_device(plan.log_threshold, jnp.float64)
+            count = to_device(kept, jnp.int64)
+            path, leaves = _choose_path(plan, pillow, device, kept, leaves_cache)
+            record["path"] = path
+            if path == "pruned":
+                data, m = leaves
+                *device, count, failed = _pruned.pruned_step(x, h, is_cat, pillow, to_device(var, jnp.int32), *device, count,
+                                                     log_threshold, data, kernel=plan.kernel, leaves=m,
+                                                     full_chunk=chunk)
+                failed = int(failed)
+                scored = (kept - failed) * m * data.leaf + failed * n
+                record.update(leaves_scored=m, leaves=data.n_leaves, leaf_size=data.leaf, fallback_rows=failed,
+                              pruned_fraction=1.0 - scored / (kept * n))
+            else:
+                *device, count = expand(x, h, is_cat, pillow, to_device(var, jnp.int32), *device, count,
+                                        log_threshold, kernel=plan.kernel, chunk=chunk, rows=kept, sorted_step=path == "sorted")
+            kept = int(count)
+        record["rows_out"] = kept
+        steps.append(record)
         if kept > limit:
             _raise_overflow(plan, kept, limit, names[step], max_rows)
         callback(step, names[step], kept)
         if kept == 0:
             warnings.warn(empty_reason(plan, names[step]), stacklevel=3)
             break
-    return np.asarray(idx[:kept]), np.asarray(lw[:kept])
+    if host is not None:
+        return host[0].astype(np.int32), host[1]
+    return np.asarray(device[0][:kept]), np.asarray(device[1][:kept])
+
+
+def _choose_path(plan, pillow, device, kept, cache):
+    """``("sorted" | "pruned" | "scored", (leaves, M) or None)`` for one compiled step.
+
+    Roots, and one-column pillows with many rows per training row, take the sorted step. Other
+    steps take the pruned step when scoring ``M`` leaves per row (chosen on probe rows, fallbacks
+    included) is expected to cost less than the full scan, else the scored step.
+    """
+    if use_sorted(pillow, plan.table.n, kept):
+        return "sorted", None
+    if not PRUNE or not math.isfinite(plan.log_threshold):
+        return "scored", None
+    if pillow not in cache:
+        cache[pillow] = _pruned.make_leaves(plan.table.values, plan.table.is_categorical, pillow)
+    data = cache[pillow]
+    if data.n_leaves < 4:
+        return "scored", None
+    probe = np.unique(np.linspace(0, kept - 1, min(kept, _PROBE_ROWS)).astype(np.int64))
+    idx, lw = np.asarray(device[0][probe]), np.asarray(device[1][probe])
+    cols = list(pillow)
+    x = plan.table.values
+    m = _pruned.choose_leaves(data, x[idx[:, cols], cols], lw, x[:, cols], plan.h[cols], plan.table.is_categorical[cols],
+                      plan.kernel, plan.log_threshold)
+    return ("pruned", (data, m)) if m else ("scored", None)
 
 
 def _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback):

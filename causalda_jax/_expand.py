@@ -20,12 +20,71 @@ from ._export_cache import cached_jit, to_device
 from ._kernels import log_conditional_weights, log_kernel_matrix
 from ._sharding import BATCH_AXIS
 
-__all__ = ["SLOT_BLOCK", "expand", "sharded_step", "use_sorted"]
+__all__ = ["SLOT_BLOCK", "append_kept", "empty_output", "expand", "full_scores", "sharded_step", "unflatten", "use_sorted"]
 
 # Output slots filled per block by the scored step.
 _FILL_BLOCK = 1 << 10
 # Parent rows and output slots handled per block by the sorted step.
 SLOT_BLOCK = 1 << 14
+
+
+def full_scores(x_pillow, h_pillow, cat_pillow, pillow, parent_idx, parent_lw, rows, valid, log_threshold, *, kernel):
+    """``(keep, log_w)`` of the candidates of parent rows ``rows`` against all n training rows."""
+    n = x_pillow.shape[0]
+    if pillow.shape[0] == 0:
+        log_f = jnp.full((rows.shape[0], n), -math.log(n), parent_lw.dtype)
+    else:
+        z = jnp.take_along_axis(x_pillow, parent_idx[rows][:, pillow], axis=0)
+        log_f = log_conditional_weights(log_kernel_matrix(z, x_pillow, h_pillow, cat_pillow, kernel))
+    log_w = parent_lw[rows][:, None] + log_f
+    keep = valid[:, None] & (log_w >= log_threshold) & (log_w > -jnp.inf)
+    return keep, log_w
+
+
+def flat_ids(rows: Int[Array, " b"], n: int, dtype):
+    """``flat_of`` for :func:`append_kept` when candidate ``(b, c)`` is training row ``c``:
+    ``rows[b] * n + c``, computed in the output's integer dtype."""
+    return lambda b, c: rows[b].astype(dtype) * n + c.astype(dtype)
+
+
+def append_kept(out_flat, out_lw, count, keep, log_w, flat_of):
+    """Write the kept candidates (row-major order) after the first ``count`` rows of the buffers.
+
+    ``flat_of(b, c)`` gives the stored id (``parent row * n + training row``) of candidate
+    ``(b, c)``. Slots past the capacity are dropped; the returned count still includes them.
+    """
+    cap = out_flat.shape[0]
+    width_in = keep.shape[1]
+    prefix = _inclusive_prefix(keep)
+    width = prefix.shape[0] // keep.shape[0]
+    total = prefix[-1].astype(count.dtype)
+
+    def fill(j, buffers):
+        out_flat, out_lw = buffers
+        slot = j * _FILL_BLOCK + jnp.arange(_FILL_BLOCK, dtype=count.dtype)
+        # The candidate holding kept rank `slot` is the first whose inclusive prefix exceeds it.
+        flat = jnp.minimum(jnp.searchsorted(prefix, (slot + 1).astype(prefix.dtype), side="left"), prefix.shape[0] - 1)
+        b, c = flat // width, jnp.minimum(flat % width, width_in - 1)
+        position = jnp.where(slot < total, count + slot, cap)
+        out_flat = out_flat.at[position].set(flat_of(b, c), mode="drop")
+        out_lw = out_lw.at[position].set(log_w[b, c], mode="drop")
+        return out_flat, out_lw
+
+    n_fill = (total + _FILL_BLOCK - 1) // _FILL_BLOCK
+    out_flat, out_lw = jax.lax.fori_loop(0, n_fill, fill, (out_flat, out_lw))
+    return out_flat, out_lw, count + total
+
+
+def empty_output(parent_idx, parent_lw, parent_count):
+    """Flat ids, log-weights and count of an empty output buffer."""
+    cap = parent_idx.shape[0]
+    return (jnp.zeros(cap, parent_count.dtype), jnp.full(cap, -jnp.inf, parent_lw.dtype),
+            jnp.zeros((), parent_count.dtype))
+
+
+def unflatten(parent_idx, out_flat, var, n):
+    """Index rows from flat ids: the parent row with column ``var`` set to the training row."""
+    return parent_idx[out_flat // n].at[:, var].set((out_flat % n).astype(parent_idx.dtype))
 
 
 def _scored_step(
@@ -50,51 +109,19 @@ def _scored_step(
     """
     cap = parent_idx.shape[0]
     n = x.shape[0]
-    x_pillow = x[:, pillow]
-    h_pillow = h[pillow]
-    cat_pillow = is_categorical[pillow]
+    x_pillow, h_pillow, cat_pillow = x[:, pillow], h[pillow], is_categorical[pillow]
 
     def score(i, state):
-        out_flat, out_lw, count = state
-        rows = i * chunk + jnp.arange(chunk, dtype=count.dtype)
+        rows = i * chunk + jnp.arange(chunk, dtype=parent_count.dtype)
         valid = rows < parent_count
         rows = jnp.minimum(rows, cap - 1)
-        if pillow.shape[0] == 0:
-            log_f = jnp.full((chunk, n), -math.log(n), parent_lw.dtype)
-        else:
-            z = jnp.take_along_axis(x_pillow, parent_idx[rows][:, pillow], axis=0)
-            log_f = log_conditional_weights(log_kernel_matrix(z, x_pillow, h_pillow, cat_pillow, kernel))
-        log_w = parent_lw[rows][:, None] + log_f
-        keep = valid[:, None] & (log_w >= log_threshold) & (log_w > -jnp.inf)
-        prefix = _inclusive_prefix(keep)
-        width = prefix.shape[0] // chunk
-        total = prefix[-1].astype(count.dtype)
-
-        def fill(j, buffers):
-            out_flat, out_lw = buffers
-            slot = j * _FILL_BLOCK + jnp.arange(_FILL_BLOCK, dtype=count.dtype)
-            # The candidate holding kept rank `slot` is the first whose inclusive prefix exceeds it.
-            flat = jnp.minimum(jnp.searchsorted(prefix, (slot + 1).astype(prefix.dtype), side="left"), prefix.shape[0] - 1)
-            b, c = flat // width, jnp.minimum(flat % width, n - 1)
-            position = jnp.where(slot < total, count + slot, cap)
-            flat_id = rows[b].astype(out_flat.dtype) * n + c.astype(out_flat.dtype)
-            out_flat = out_flat.at[position].set(flat_id, mode="drop")
-            out_lw = out_lw.at[position].set(log_w[b, c], mode="drop")
-            return out_flat, out_lw
-
-        n_fill = (total + _FILL_BLOCK - 1) // _FILL_BLOCK
-        out_flat, out_lw = jax.lax.fori_loop(0, n_fill, fill, (out_flat, out_lw))
-        return out_flat, out_lw, count + total
+        keep, log_w = full_scores(x_pillow, h_pillow, cat_pillow, pillow, parent_idx, parent_lw, rows, valid,
+                                  log_threshold, kernel=kernel)
+        return append_kept(*state, keep, log_w, flat_ids(rows, n, state[0].dtype))
 
     n_chunks = (parent_count + chunk - 1) // chunk
-    init = (
-        jnp.zeros(cap, parent_count.dtype),
-        jnp.full(cap, -jnp.inf, parent_lw.dtype),
-        jnp.zeros((), parent_count.dtype),
-    )
-    out_flat, out_lw, count = jax.lax.fori_loop(0, n_chunks, score, init)
-    out_idx = parent_idx[out_flat // n].at[:, var].set((out_flat % n).astype(parent_idx.dtype))
-    return out_idx, out_lw, count
+    out_flat, out_lw, count = jax.lax.fori_loop(0, n_chunks, score, empty_output(parent_idx, parent_lw, parent_count))
+    return unflatten(parent_idx, out_flat, var, n), out_lw, count
 
 
 def _inclusive_prefix(keep: Bool[Array, "b n"]) -> Int[Array, " bm"]:
@@ -242,9 +269,11 @@ def use_sorted(pillow: tuple, n: int, rows: int) -> bool:
     return len(pillow) == 1 and n <= _SORTED_MAX_N and rows >= _SORTED_MIN_ROWS_PER_N * n
 
 
-def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows):
+def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, sorted_step=None):
     """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
-    if use_sorted(pillow, x.shape[0], rows):
+    if sorted_step is None:
+        sorted_step = use_sorted(pillow, x.shape[0], rows)
+    if sorted_step:
         step = partial(_expand_sorted, kernel=kernel)
     else:
         step = partial(_expand_scored, kernel=kernel, chunk=chunk)

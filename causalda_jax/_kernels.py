@@ -52,11 +52,15 @@ def log_kernel_matrix(
     # (b, n, c) broadcast with a reduction over the short last axis runs tens of times slower.
     total = jnp.zeros((z.shape[0], x.shape[0]), jnp.result_type(z, x, h))
     for j in range(z.shape[1]):
-        diff = z[:, j, None] - x[None, :, j]
-        continuous = _log_profile(diff / h[j], kernel)
-        categorical = jnp.where(diff == 0, 0.0, -jnp.inf)
-        total = total + jnp.where(is_categorical[j], categorical, continuous)
+        total = total + _log_term(z[:, j, None] - x[None, :, j], h[j], is_categorical[j], kernel)
     return total
+
+
+def _log_term(diff, h, is_categorical, kernel: str):
+    """One column's ``log K`` from its differences: the kernel profile, or an exact match."""
+    continuous = _log_profile(diff / h, kernel)
+    categorical = jnp.where(diff == 0, 0.0, -jnp.inf)
+    return jnp.where(is_categorical, categorical, continuous)
 
 
 def log_conditional_weights(log_k: Float[Array, "b n"]) -> Float[Array, "b n"]:
@@ -72,3 +76,36 @@ def log_conditional_weights(log_k: Float[Array, "b n"]) -> Float[Array, "b n"]:
     """
     norm = jax.nn.logsumexp(log_k, axis=-1, keepdims=True)
     return jnp.where(jnp.isfinite(norm), log_k - norm, -jnp.inf)
+
+
+def log_kernel_rows(
+    z: Float[Array, "b c"], x: Float[Array, "b t c"], h: Float[Array, " c"], is_categorical: Bool[Array, " c"],
+    kernel: str = "gaussian",
+) -> Float[Array, "b t"]:
+    """``log K_h(z_b - x_bt)``: each query row against its own ``t`` rows (same arithmetic as
+    :func:`log_kernel_matrix`, so that both give the same values to the last bit)."""
+    total = jnp.zeros(x.shape[:2], jnp.result_type(z, x, h))
+    for j in range(z.shape[1]):
+        total = total + _log_term(z[:, j, None] - x[:, :, j], h[j], is_categorical[j], kernel)
+    return total
+
+
+def log_box_bound(
+    z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Array, "l c"], h: Float[Array, " c"],
+    is_categorical: Bool[Array, " c"], kernel: str = "gaussian",
+) -> Float[Array, "b l"]:
+    """An upper bound of ``log K_h(z_b - x)`` over every ``x`` in box ``l``: the kernel at the
+    box's nearest point (both kernels decrease with distance in each column). An empty box
+    (``lo = +inf``, ``hi = -inf``) gets ``-inf``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> log_box_bound(jnp.zeros((1, 1)), jnp.array([[-1.0], [2.0]]), jnp.array([[1.0], [3.0]]),
+        ...               jnp.ones(1), jnp.zeros(1, bool)).tolist()
+        [[0.0, -2.0]]
+    """
+    total = jnp.zeros((z.shape[0], lo.shape[0]), jnp.result_type(z, lo, h))
+    for j in range(z.shape[1]):
+        nearest = jnp.minimum(jnp.maximum(z[:, j, None], lo[None, :, j]), hi[None, :, j])
+        total = total + _log_term(z[:, j, None] - nearest, h[j], is_categorical[j], kernel)
+    return total

@@ -19,59 +19,18 @@ from ._augment import empty_reason
 from ._augmented_data import AugmentedData
 from ._custom_types import BandwidthSpec
 from ._graph import GraphLike
+from ._host_step import log_conditional_weights_numpy, log_kernel_numpy, numpy_step
 from ._plan import Plan, make_plan
 
-__all__ = ["augment_numpy", "log_conditional_weights_numpy", "sample_numpy"]
-
-
-def log_conditional_weights_numpy(
-    z: np.ndarray, x: np.ndarray, h: np.ndarray, is_categorical: np.ndarray, kernel: str
-) -> np.ndarray:
-    """``log w_i(z_b)`` for query rows ``z`` (b, c) against training rows ``x`` (n, c)."""
-    log_k = np.zeros((z.shape[0], x.shape[0]))
-    for j in range(z.shape[1]):
-        diff = z[:, j, None] - x[None, :, j]
-        if is_categorical[j]:
-            log_k += np.where(diff == 0, 0.0, -np.inf)
-        elif kernel == "gaussian":
-            u = diff / h[j]
-            log_k -= 0.5 * u * u
-        else:
-            inside = 1.0 - (diff / h[j]) ** 2
-            with np.errstate(divide="ignore"):
-                log_k += np.where(inside > 0, np.log(np.maximum(inside, 0.0)), -np.inf)
-    peak = np.max(log_k, axis=1, keepdims=True)
-    finite = np.isfinite(peak)
-    shift = np.where(finite, peak, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        norm = shift + np.log(np.sum(np.exp(log_k - shift), axis=1, keepdims=True))
-        return np.where(finite, log_k - norm, -np.inf)
+__all__ = ["augment_numpy", "log_conditional_weights_numpy", "log_kernel_numpy", "numpy_step", "sample_numpy"]
 
 
 def _run(plan: Plan, block_rows: int) -> tuple[np.ndarray, np.ndarray, Hashable | None]:
-    x = plan.table.values
-    n, d = x.shape
+    d = plan.table.d
     idx = np.zeros((1, d), dtype=np.int64)
     lw = np.zeros(1)
-    log_threshold = plan.log_threshold
     for var, pillow in zip(plan.order, plan.pillows):
-        cols = list(pillow)
-        new_idx, new_lw = [], []
-        for start in range(0, idx.shape[0], block_rows):
-            block = idx[start : start + block_rows]
-            if cols:
-                z = x[block[:, cols], cols]
-                log_f = log_conditional_weights_numpy(z, x[:, cols], plan.h[cols], plan.table.is_categorical[cols], plan.kernel)
-            else:
-                log_f = np.full((block.shape[0], n), -math.log(n))
-            cand = lw[start : start + block_rows, None] + log_f
-            parent, choice = np.nonzero((cand >= log_threshold) & (cand > -np.inf))
-            rows = block[parent]
-            rows[:, var] = choice
-            new_idx.append(rows)
-            new_lw.append(cand[parent, choice])
-        idx = np.concatenate(new_idx)
-        lw = np.concatenate(new_lw)
+        idx, lw = numpy_step(plan, idx, lw, var, pillow, block_rows)
         if idx.shape[0] == 0:
             return idx, lw, plan.table.columns[var]
     return idx, lw, None

@@ -41,8 +41,6 @@ PROMOTION_REASONS = {
     "optax",
     # numpyro 0.22: NUTS divides the summed acceptance probabilities by the int proposal count.
     "numpyro",
-    # causalda_jax/_expand.py: output row ids `rows[b] * n + c` add int32 columns to int64 rows.
-    "_expand",
 }
 
 

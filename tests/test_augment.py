@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 import causalda_jax as cda
+import causalda_jax._augment as front
 import causalda_jax._expand as engine
+import causalda_jax._pruned as pruned
 from causalda_jax import CausalGraph, augment
 from causalda_jax.reference import augment_numpy
 
@@ -16,7 +18,14 @@ from tracing import count_traces
 
 RTOL = 1e-10  # float64 throughout the engine
 # Nearly every test runs the engine (see PROMOTION_REASONS in conftest.py).
-pytestmark = pytest.mark.standard_promotion("_expand")
+# One device (devices=1) wherever a test checks the per-step path: the tests run with 4 host
+# devices, and several devices take the sharded full scoring.
+
+
+@pytest.fixture(autouse=True)
+def compiled_steps(monkeypatch):
+    """Every step through the compiled engine (small steps would otherwise run in numpy)."""
+    monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 0)
 
 
 def _normal_reference(col):
@@ -178,13 +187,14 @@ def test_log_space_survives_tiny_bandwidths():
 
 
 @pytest.mark.slow
-def test_one_compile_per_step_kind_and_pillow_size():
+def test_one_compile_per_step_kind_and_pillow_size(monkeypatch):
     # Pillow sizes: x0:0, x1:1, x2:2, x3:2, x4:2. Roots take the sorted step, two-column pillows
     # the scored step, one-column pillows either (by the number of rows). Each (step, size)
     # compiles once, and new data of the same shape compiles nothing.
     df, g = _random_dag_data(n=30, d=5, seed=6)
     sizes = [len(g.markov_pillow(v)) for v in g.topological_order()]
     assert sorted(set(sizes)) == [0, 1, 2]
+    monkeypatch.setattr(front, "PRUNE", False)
     engine._expand_sorted.clear_cache()
     engine._expand_scored.clear_cache()
     with count_traces() as first:
@@ -299,3 +309,95 @@ def test_several_devices_give_the_one_device_result(parents):
     assert len(one) > 0
     np.testing.assert_array_equal(four.source_rows, one.source_rows)
     np.testing.assert_array_equal(four.log_weights, one.log_weights)
+
+
+# Pruned steps: the leaves scored per row are forced (the cost model would not prune at these
+# tiny n); any number must give the full scan's rows and weights, the rest falling back. At
+# n = 24 training points lie a few bandwidths apart only for bandwidth scales ≤ 0.05 (and the
+# oracle's linear-space kernels underflow below about 0.05).
+PRUNE_CASES = {
+    "chain_0.05": ("chain", 0.05, "gaussian"),
+    "chain_0.02": ("chain", 0.02, "gaussian"),
+    "chain_epanechnikov": ("chain", 0.3, "epanechnikov"),
+    "categorical": ("categorical", 0.02, "gaussian"),
+    "admg": ("admg4", 0.1, "gaussian"),
+}
+
+
+@pytest.mark.parametrize("name", list(PRUNE_CASES))
+def test_pruned_step_matches_brute_force(monkeypatch, name):
+    case, scale, kernel = PRUNE_CASES[name]
+    nodes, directed, bidirected, categorical = CASES[case]
+    n = 24 if len(nodes) == 3 else 12
+    df = _data(case, n, seed=11)
+    g = CausalGraph(nodes, directed, bidirected)
+    h = {v: scale * _normal_reference(df[v].to_numpy()) for v in nodes if v not in categorical}
+    monkeypatch.setattr(pruned, "choose_leaves", lambda *a, **k: 2)
+    monkeypatch.setattr(pruned, "leaf_size", lambda n: 2)
+    threshold = 0.05
+    aug = augment(df, g, threshold=threshold, kernel=kernel, bandwidth=h, categorical=categorical, devices=1)
+    steps = [s for s in aug.config["steps"] if s["path"] == "pruned"]
+    assert steps, aug.config["steps"]
+    # The bounds settle most rows: most candidates are never scored.
+    skipped = sum(s["pruned_fraction"] * s["rows_in"] for s in steps) / sum(s["rows_in"] for s in steps)
+    assert skipped > 0.5, steps
+    if case == "admg4":
+        # A three-column pillow at this bandwidth underflows the oracle's linear-space kernels
+        # (0/0 for value combinations far from every training row); the log-space numpy twin,
+        # itself checked against the oracle above, is the reference.
+        expected = _as_dict(augment_numpy(df, g, threshold=threshold, kernel=kernel, bandwidth=h))
+    else:
+        rows = list(df.itertuples(index=False, name=None))
+        pos = {v: j for j, v in enumerate(nodes)}
+        expected = brute_force(
+            rows,
+            [pos[v] for v in g.topological_order()],
+            {pos[v]: [pos[p] for p in g.markov_pillow(v)] for v in nodes},
+            {pos[v]: h[v] for v in h},
+            {pos[v] for v in categorical},
+            threshold / n,
+            kernel,
+        )
+    got = _as_dict(aug)
+    assert len(expected) > 0 and set(got) == set(expected)
+    for key, w in expected.items():
+        assert got[key] == pytest.approx(w, rel=RTOL, abs=1e-300)
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.05])
+def test_pruned_path_is_chosen_and_exact_at_small_bandwidths(monkeypatch, scale):
+    # The automatic choice, at a size where pruning pays: same rows and weights as numpy.
+    df, g = _random_dag_data(n=400, d=4, seed=8)
+    monkeypatch.setattr(engine, "_SORTED_MIN_ROWS_PER_N", 10**9)
+    a = augment(df, g, threshold=1e-3, bandwidth_scale=scale, devices=1)
+    paths = [s["path"] for s in a.config["steps"]]
+    assert "pruned" in paths, a.config["steps"]
+    assert a.config["pruned_fraction"] > 0.5, a.config["steps"]
+    b = augment_numpy(df, g, threshold=1e-3, bandwidth_scale=scale)
+    assert len(a) == len(b) > 0
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
+
+
+def test_pruned_fallbacks_are_counted_and_exact(monkeypatch):
+    # One leaf per row cannot settle rows whose mass spreads over several leaves: they fall
+    # back to the full scan, are counted, and the result is unchanged.
+    df, g = _random_dag_data(n=64, d=3, seed=9)
+    monkeypatch.setattr(pruned, "choose_leaves", lambda *a, **k: 1)
+    a = augment(df, g, threshold=1e-3, bandwidth_scale=1.0, devices=1)
+    steps = [s for s in a.config["steps"] if s["path"] == "pruned"]
+    assert steps and sum(s["fallback_rows"] for s in steps) > 0
+    b = augment_numpy(df, g, threshold=1e-3, bandwidth_scale=1.0)
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
+
+
+def test_small_steps_run_in_numpy_and_are_recorded(monkeypatch):
+    monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 1 << 17)
+    df, g = _random_dag_data(n=40, d=4, seed=10)
+    a = augment(df, g, threshold=1e-2, devices=1)
+    assert {s["path"] for s in a.config["steps"]} == {"numpy"}
+    assert [s["rows_in"] for s in a.config["steps"]][0] == 1
+    b = augment_numpy(df, g, threshold=1e-2)
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)

@@ -343,7 +343,6 @@ def chain_data():
     return pd.DataFrame({"a": a, "b": b, "y": y}), graph
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.parametrize(
     "estimator",
     [
@@ -370,7 +369,6 @@ def test_real_augment_end_to_end(chain_data, estimator):
 
 
 @pytest.mark.slow
-@pytest.mark.standard_promotion("_expand")
 def test_real_augment_cross_validation_with_xgboost(chain_data):
     data, graph = chain_data
     reg = AugmentedRegressor(

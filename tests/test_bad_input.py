@@ -267,7 +267,6 @@ def test_a_typo_in_a_csv_column_is_reported_by_the_command(files, command):
     assert len(df) == 40 and not (files / "o.parquet").exists()
 
 
-@pytest.mark.standard_promotion("_expand")
 def test_text_columns_are_categorical_only_when_declared():
     df = _frame().assign(y=list("abcabcabcabc"))
     with pytest.raises(ValueError, match="column 'y' holds text.*categorical=\\['y'\\]"):
@@ -283,7 +282,6 @@ def test_text_columns_are_categorical_only_when_declared():
     assert by_name.config["categorical"] == ["y"]
 
 
-@pytest.mark.standard_promotion("_expand")
 def test_object_column_of_numbers_equals_the_float_column():
     df = _frame()
     as_object = df.assign(y=pd.Series(list(df["y"]), dtype=object))
@@ -304,7 +302,6 @@ def test_complex_values_are_rejected(values):
 # --------------------------------------------------------------------------- save / load
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.parametrize("suffix", [".parquet", ".npz"])
 @pytest.mark.parametrize("empty", [False, True])
 def test_save_load_round_trip_keeps_names_and_categories(tmp_path, suffix, empty):
@@ -324,7 +321,6 @@ def test_save_load_round_trip_keeps_names_and_categories(tmp_path, suffix, empty
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
-@pytest.mark.standard_promotion("_expand")
 def test_save_refuses_what_it_cannot_write_and_load_what_it_did_not(tmp_path):
     aug = cda.augment(_frame(), G, threshold=0.0)
     with pytest.raises(ValueError, match="use a .parquet, .pq, .npz"):

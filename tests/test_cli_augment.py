@@ -19,7 +19,6 @@ def _files(tmp_path):
     return df, g
 
 
-@pytest.mark.standard_promotion("_expand")
 def test_augment_cli_writes_what_the_library_computes(tmp_path):
     df, g = _files(tmp_path)
     out = tmp_path / "out.parquet"

@@ -66,13 +66,6 @@ def _brute_force(da: DifferentiableAugmentation, h: np.ndarray) -> dict:
     return merged
 
 
-def _augment(*args, **kwargs):
-    """The engine builds the inputs under standard promotion (``_expand`` in conftest.py's
-    PROMOTION_REASONS); the differentiable weights under test run under the suite's strict rules."""
-    with jax.numpy_dtype_promotion("standard"):
-        return cda.augment(*args, **kwargs)
-
-
 # Compilation dominates the cost of these tests: they share one training table, one augmentation
 # per graph, and one jitted gradient, so each shape is compiled once per process.
 N_TRAIN = 20
@@ -86,7 +79,7 @@ def train():
 
 @pytest.fixture(scope="module")
 def augmented(train):
-    return {name: _augment(train, graph, threshold=1e-2) for name, graph in GRAPHS.items()}
+    return {name: cda.augment(train, graph, threshold=1e-2) for name, graph in GRAPHS.items()}
 
 
 @eqx.filter_jit
@@ -182,7 +175,7 @@ def test_blocking_does_not_change_the_weights(x64, train, augmented):
 def test_matches_brute_force_at_other_bandwidths(x64, make, kernel, threshold):
     df = make(np.random.default_rng(2), 6)
     # An absolute θ ≤ 1/n^d keeps augment's buffer shape (and its compiled code) shared by all cases.
-    aug = _augment(df, ADMG, threshold=threshold, normalize_threshold=False)
+    aug = cda.augment(df, ADMG, threshold=threshold, normalize_threshold=False)
     if threshold > 0:
         assert aug.mass < 0.99
     da = dataclasses.replace(DifferentiableAugmentation.from_augmented(aug, df), kernel=kernel)
@@ -213,7 +206,7 @@ def test_ties_with_pruning_count_pruned_siblings(x64):
     # x ties: rows 0 and 1 both hold x = 0 but differ in y, so the index tuples that spell the
     # value row (y=0.1, x=0) weigh differently; pruning keeps only the heavier one.
     df = pd.DataFrame({"x": [0.0, 0.0, 1.0, 2.0], "y": [0.1, 1.9, 1.2, 1.8]})
-    aug = _augment(df, {"directed": [["y", "x"]]}, threshold=0.2)
+    aug = cda.augment(df, {"directed": [["y", "x"]]}, threshold=0.2)
     da = DifferentiableAugmentation.from_augmented(aug, df)
     expected = _brute_force(da, np.asarray(da.bandwidths()))
     want = np.array([expected[tuple(r)] for r in np.asarray(da.rows)])

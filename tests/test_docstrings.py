@@ -10,10 +10,6 @@ import causalda_jax
 
 # Modules whose examples run code that mixes dtypes implicitly (see PROMOTION_REASONS in conftest.py).
 STANDARD_PROMOTION = {
-    "causalda_jax._augment": "_expand",
-    "causalda_jax._augmented_data": "_expand",
-    "causalda_jax._augmented_regressor": "_expand",
-    "causalda_jax._differentiable": "_expand",
     "causalda_jax.discovery._dagma": "optax",
     "causalda_jax.discovery._discover": "optax",
     "causalda_jax.discovery._plot": "optax",

@@ -9,7 +9,6 @@ from causalda_jax.reference import sample_numpy
 
 
 @pytest.mark.slow
-@pytest.mark.standard_promotion("_expand")
 def test_sample_numpy_frequencies_match_exact_weights():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": rng.normal(size=4), "b": rng.normal(size=4), "c": rng.normal(size=4)})

@@ -94,8 +94,8 @@ def admg():
     "case, leaf",
     [
         # The chain's law comes from augment itself (see PROMOTION_REASONS in conftest.py).
-        pytest.param("chain", 2, marks=[pytest.mark.slow, pytest.mark.standard_promotion("_expand")]),
-        pytest.param("chain", 128, marks=pytest.mark.standard_promotion("_expand")),
+        pytest.param("chain", 2, marks=pytest.mark.slow),
+        ("chain", 128),
         ("admg", 2),
         ("admg", 128),
     ],
@@ -189,7 +189,6 @@ def test_seed_none_draws_a_fresh_seed_that_is_recorded(chain, tmp_path):
     assert not (tmp_path / "parts").exists()
 
 
-@pytest.mark.standard_promotion("_expand")
 def test_devices_none_is_every_local_device_in_sample_and_augment(chain, monkeypatch):
     import causalda_jax._augment as engine
 

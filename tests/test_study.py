@@ -43,7 +43,6 @@ def test_mixture_weights_follow_alpha():
     np.testing.assert_allclose(w, raw * 4 / raw.sum())
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.slow
 def test_results_are_tidy_and_consistent(study):
     _, results = study
@@ -74,7 +73,6 @@ def test_results_are_tidy_and_consistent(study):
     assert set(reg["aug_coeff"]) <= {0.0, 0.5} and reg["r2"].notna().all()
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.slow
 def test_outputs_written(study):
     out, _ = study
@@ -86,7 +84,6 @@ def test_outputs_written(study):
     assert json.loads((out / "config.json").read_text())["parameter"] == "threshold"
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.slow
 def test_resume_does_not_recompute(study, monkeypatch):
     out, results = study
@@ -102,7 +99,6 @@ def test_resume_does_not_recompute(study, monkeypatch):
     pd.testing.assert_frame_equal(again, results)
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.slow
 def test_other_settings_in_same_folder_are_refused(study):
     out, _ = study
@@ -120,7 +116,6 @@ def test_failed_runs_are_reported_not_written(tmp_path, monkeypatch, capsys):
     assert "no luck" in capsys.readouterr().out
 
 
-@pytest.mark.standard_promotion("_expand")
 @pytest.mark.slow
 def test_summary_table_reports_each_runs_scores(study):
     _, results = study
