@@ -60,6 +60,7 @@ def test_too_few_weeks_or_zero_skip_with_a_note():
         MMMConfig(target="sales", channels=("tv",), holdout_weeks=-1)
 
 
+@pytest.mark.standard_promotion("optax")
 def test_bayesian_holdout_scores_the_posterior_mean_fit_of_a_refit():
     sim = simulate(weeks=70, channels=3, seed=3)
     cfg = dict(target="sales", channels=sim.channels, controls=("price", "promo"), mediators=("branded_search",),
