@@ -17,8 +17,8 @@ import pandas as pd
 from jax.sharding import NamedSharding, PartitionSpec
 
 from ._augmented_data import AugmentedData
-from ._custom_types import BandwidthSpec
-from ._export_cache import to_device
+from ._custom_types import Array, BandwidthSpec, Float, Int
+from ._export_cache import cached_jit, to_device
 from . import _pruned
 from ._expand import SLOT_BLOCK, expand, sharded_step, use_sorted
 from ._graph import GraphLike
@@ -237,6 +237,11 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
     return np.asarray(device[0][:kept]), np.asarray(device[1][:kept])
 
 
+@cached_jit
+def _take_rows(idx: Int[Array, "cap d"], lw: Float[Array, " cap"], rows: Int[Array, " p"]):
+    return idx[rows], lw[rows]
+
+
 def _choose_path(plan, pillow, device, kept, cache):
     """``("sorted" | "pruned" | "scored", (leaves, M) or None)`` for one compiled step.
 
@@ -253,8 +258,11 @@ def _choose_path(plan, pillow, device, kept, cache):
     data = cache[pillow]
     if data.n_leaves < 4:
         return "scored", None
-    probe = np.unique(np.linspace(0, kept - 1, min(kept, _PROBE_ROWS)).astype(np.int64))
-    idx, lw = np.asarray(device[0][probe]), np.asarray(device[1][probe])
+    # A fixed number of probe positions (repeats when kept < _PROBE_ROWS), so that the gather
+    # is one cached program; the distinct rows are the probes.
+    positions = np.linspace(0, kept - 1, _PROBE_ROWS).astype(np.int32)
+    _, first = np.unique(positions, return_index=True)
+    idx, lw = (np.asarray(a)[first] for a in _take_rows(*device, to_device(positions)))
     cols = list(pillow)
     x = plan.table.values
     m = _pruned.choose_leaves(data, x[idx[:, cols], cols], lw, x[:, cols], plan.h[cols], plan.table.is_categorical[cols],
