@@ -15,7 +15,7 @@ from ._graph import CausalGraph, GraphLike, as_graph
 from ._kernels import KERNELS
 from ._tabular import Table, prepare_table
 
-__all__ = ["Plan", "make_plan"]
+__all__ = ["Plan", "make_plan", "sampling_plan"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,9 @@ def make_plan(
         "n_train": table.n,
     }
     return Plan(graph, table, h, order, pillow_idx, theta_eff, kernel, config)
+
+
+def sampling_plan(data, graph, *, kernel: str, bandwidth, bandwidth_scale: float, categorical) -> Plan:
+    """The plan of ancestral sampling: :func:`make_plan` with no pruning (every row can be drawn)."""
+    return make_plan(data, graph, threshold=0.0, normalize_threshold=False, kernel=kernel, bandwidth=bandwidth,
+                     bandwidth_scale=bandwidth_scale, categorical=categorical)

@@ -57,7 +57,7 @@ from ._leaf_choice import STAGE_BOUNDS, STAGE_FULL, ChoiceConfig
 from ._leaves import leaf_boxes, leaf_moments, leaf_order
 from ._memory import check_memory
 from ._noise import column_keys
-from ._plan import Plan, make_plan
+from ._plan import Plan, sampling_plan
 from ._sharding import batch_mesh, batch_sharding, pad_to_multiple
 from ._tabular import frame_from_rows
 
@@ -570,16 +570,8 @@ def sample(
     if distributed:
         frame, index_rows = _process_share(data, graph, n_samples, root_key, offset, options)
     else:
-        plan = make_plan(
-            data,
-            graph,
-            threshold=0.0,
-            normalize_threshold=False,
-            kernel=kernel,
-            bandwidth=bandwidth,
-            bandwidth_scale=bandwidth_scale,
-            categorical=categorical,
-        )
+        plan = sampling_plan(data, graph, kernel=kernel, bandwidth=bandwidth, bandwidth_scale=bandwidth_scale,
+                             categorical=categorical)
         # Peak host memory per sampled value: int32 index + float32 noise + the float64 output
         # column + one copy when the frame is written out.
         per_row = plan.table.d * (20 + 4 * (smoothing > 0))

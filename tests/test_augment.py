@@ -28,6 +28,21 @@ def compiled_steps(monkeypatch):
     monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 0)
 
 
+def _brute_force_of(df, g, nodes, h, categorical, threshold, kernel):
+    """The brute-force oracle on a frame, by column positions (it works on labels directly)."""
+    rows = list(df.itertuples(index=False, name=None))
+    pos = {v: j for j, v in enumerate(nodes)}
+    return brute_force(
+        rows,
+        [pos[v] for v in g.topological_order()],
+        {pos[v]: [pos[p] for p in g.markov_pillow(v)] for v in nodes},
+        {pos[v]: h[v] for v in h},
+        {pos[v] for v in categorical},
+        threshold,
+        kernel,
+    )
+
+
 def _normal_reference(col):
     sd = np.std(col, ddof=1)
     q75, q25 = np.percentile(col, [75, 25])
@@ -84,17 +99,7 @@ def test_matches_brute_force(case, kernel, threshold):
     # An empty result, and only an empty result, comes with a warning saying why.
     assert any("no row survived" in str(w.message) for w in caught) == (len(aug) == 0)
     # The oracle works on category labels directly.
-    rows = list(df.itertuples(index=False, name=None))
-    pos = {v: j for j, v in enumerate(nodes)}
-    expected = brute_force(
-        rows,
-        [pos[v] for v in g.topological_order()],
-        {pos[v]: [pos[p] for p in g.markov_pillow(v)] for v in nodes},
-        {pos[v]: h[v] for v in h},
-        {pos[v] for v in categorical},
-        threshold / n,
-        kernel,
-    )
+    expected = _brute_force_of(df, g, nodes, h, categorical, threshold / n, kernel)
     got = _as_dict(aug)
     assert set(got) == set(expected)
     for key, w in expected.items():
@@ -347,17 +352,7 @@ def test_pruned_step_matches_brute_force(monkeypatch, name):
         # itself checked against the oracle above, is the reference.
         expected = _as_dict(augment_numpy(df, g, threshold=threshold, kernel=kernel, bandwidth=h))
     else:
-        rows = list(df.itertuples(index=False, name=None))
-        pos = {v: j for j, v in enumerate(nodes)}
-        expected = brute_force(
-            rows,
-            [pos[v] for v in g.topological_order()],
-            {pos[v]: [pos[p] for p in g.markov_pillow(v)] for v in nodes},
-            {pos[v]: h[v] for v in h},
-            {pos[v] for v in categorical},
-            threshold / n,
-            kernel,
-        )
+        expected = _brute_force_of(df, g, nodes, h, categorical, threshold / n, kernel)
     got = _as_dict(aug)
     assert len(expected) > 0 and set(got) == set(expected)
     for key, w in expected.items():

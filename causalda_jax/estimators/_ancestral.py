@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._custom_types import BandwidthSpec
 from .._graph import GraphLike, as_graph
-from .._plan import Plan, make_plan
+from .._plan import Plan, sampling_plan
 from ._anm import ANM
 from ._base import TARGET_KINDS
 from ._classifier import Classifier
@@ -209,16 +209,8 @@ def sample_with_estimators(
                 f"{name}={value!r} applies to the kernel sampler only; with estimator={estimator!r} leave it at "
                 f"{default!r}"
             )
-    plan = make_plan(
-        data,
-        graph,
-        threshold=0.0,
-        normalize_threshold=False,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        bandwidth_scale=bandwidth_scale,
-        categorical=categorical,
-    )
+    plan = sampling_plan(data, graph, kernel=kernel, bandwidth=bandwidth, bandwidth_scale=bandwidth_scale,
+                         categorical=categorical)
     estimators = _resolve(estimator, plan)
     table = plan.table
     n_samples = int(n_samples)
