@@ -330,7 +330,6 @@ def _add_holdout(name: str, args) -> None:
                                            (ratio * frame["weeks"]).round().astype(int), 0)
     frame["holdout_s"] = frame.get("holdout_s", np.nan)
     models = [x for x in args.holdout_models.split(",") if x]
-    t0 = time.perf_counter()
     grid = {m["market"]: m for m in markets(args.count)}
     for market in sorted(frame["market"].unique()):
         m, t1 = grid[int(market)], time.perf_counter()

@@ -8,7 +8,6 @@ for the JAX engine in the tests and the CPU baseline in the benchmarks.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Hashable, Iterable
 

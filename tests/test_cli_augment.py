@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from causalda_jax import AugmentedData, CausalGraph, augment

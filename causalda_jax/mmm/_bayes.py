@@ -41,7 +41,6 @@ channel switched off in the window.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
