@@ -20,7 +20,7 @@ from ._augmented_data import AugmentedData
 from ._custom_types import Array, BandwidthSpec, Float, Int
 from ._export_cache import cached_jit, to_device
 from . import _pruned
-from ._expand import SLOT_BLOCK, expand, sharded_step, use_sorted
+from ._expand import SLOT_BLOCK, Training, expand, padded_rows, sharded_step, use_sorted
 from ._graph import GraphLike
 from ._host_step import numpy_step
 from ._memory import check_memory
@@ -69,7 +69,7 @@ def _buffer_shape(plan: Plan, max_rows: int | None, chunk_size: int | None) -> t
     elif int(max_rows) < 1:
         raise ValueError(f"max_rows must be a positive integer, got {max_rows}")
     if chunk_size is None:
-        chunk_size = max(1, _CANDIDATES_PER_CHUNK // n)
+        chunk_size = max(1, _CANDIDATES_PER_CHUNK // padded_rows(n))
     elif int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
     bound = int(plan.row_bound())
@@ -205,24 +205,23 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
                 idx[:kept], lw[:kept] = host
                 device, host = (to_device(idx), to_device(lw)), None
                 # Moved to the device only when a step first runs compiled.
-                x, h = to_device(plan.table.values), to_device(plan.h)
-                is_cat = to_device(plan.table.is_categorical)
+                train = _training(plan, to_device)
                 log_threshold = to_device(plan.log_threshold, jnp.float64)
             count = to_device(kept, jnp.int64)
             path, leaves = _choose_path(plan, pillow, device, kept, leaves_cache)
             record["path"] = path
             if path == "pruned":
                 data, m = leaves
-                *device, count, failed = _pruned.pruned_step(x, h, is_cat, pillow, to_device(var, jnp.int32), *device, count,
-                                                     log_threshold, data, kernel=plan.kernel, leaves=m,
-                                                     full_chunk=chunk)
+                *device, count, failed = _pruned.pruned_step(train, pillow, to_device(var, jnp.int32), *device, count,
+                                                             log_threshold, data, kernel=plan.kernel, leaves=m,
+                                                             full_chunk=chunk)
                 failed = int(failed)
                 scored = (kept - failed) * m * data.leaf + failed * n
                 record.update(leaves_scored=m, leaves=data.n_leaves, leaf_size=data.leaf, fallback_rows=failed,
                               pruned_fraction=1.0 - scored / (kept * n))
             else:
-                *device, count = expand(x, h, is_cat, pillow, to_device(var, jnp.int32), *device, count,
-                                        log_threshold, kernel=plan.kernel, chunk=chunk, rows=kept, sorted_step=path == "sorted")
+                *device, count = expand(train, pillow, to_device(var, jnp.int32), *device, count, log_threshold,
+                                        kernel=plan.kernel, chunk=chunk, rows=kept, sorted_step=path == "sorted")
             kept = int(count)
         record["rows_out"] = kept
         steps.append(record)
@@ -235,6 +234,14 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
     if host is not None:
         return host[0].astype(np.int32), host[1]
     return np.asarray(device[0][:kept]), np.asarray(device[1][:kept])
+
+
+def _training(plan: Plan, put) -> Training:
+    """The training table padded to its row bucket (``padded_rows``), moved by ``put``."""
+    n, d = plan.table.n, plan.table.d
+    x = np.zeros((padded_rows(n), d), plan.table.values.dtype)
+    x[:n] = plan.table.values
+    return Training(put(x), put(plan.h), put(plan.table.is_categorical), put(np.int32(n)))
 
 
 @cached_jit
@@ -254,7 +261,8 @@ def _choose_path(plan, pillow, device, kept, cache):
     if not PRUNE or not math.isfinite(plan.log_threshold):
         return "scored", None
     if pillow not in cache:
-        cache[pillow] = _pruned.make_leaves(plan.table.values, plan.table.is_categorical, pillow)
+        cache[pillow] = _pruned.make_leaves(plan.table.values, plan.table.is_categorical, pillow,
+                                            padded_rows(plan.table.n))
     data = cache[pillow]
     if data.n_leaves < 4:
         return "scored", None
@@ -278,7 +286,7 @@ def _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback):
     rows = NamedSharding(mesh, PartitionSpec(BATCH_AXIS))
     replicated = NamedSharding(mesh, PartitionSpec())
     put = lambda a: jax.device_put(a, replicated)  # noqa: E731
-    x, h, is_cat = put(plan.table.values), put(plan.h), put(plan.table.is_categorical)
+    train = _training(plan, put)
     log_threshold = put(np.float64(plan.log_threshold))
     host_idx = np.zeros((1, d), np.int32)
     host_lw = np.zeros(1)
@@ -286,8 +294,8 @@ def _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback):
     for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
         idx, lw, count = _spread(host_idx, host_lw, n_dev, cap, rows)
         fn = sharded_step(mesh, use_sorted(pillow, plan.table.n, kept), plan.kernel, chunk)
-        idx, lw, count = fn(x, h, is_cat, put(np.asarray(pillow, np.int32)), put(np.int32(var)),
-                            idx, lw, count, log_threshold)
+        idx, lw, count = fn(train, put(np.asarray(pillow, np.int32)), put(np.int32(var)), idx, lw, count,
+                            log_threshold)
         counts = np.asarray(count)
         kept = int(counts.sum())
         if kept > limit:

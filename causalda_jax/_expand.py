@@ -2,25 +2,29 @@
 
 A step extends every kept row by every training value of one variable, prunes the candidates
 lighter than θ_eff and compacts the survivors into a fixed-capacity buffer. Rows are stored as
-training-row indices; shapes depend only on (capacity, chunk, n, d, pillow size), so one
-compiled step serves every chunk and every variable whose conditioning set has the same size.
+training-row indices. The training table is padded to a bucket of rows (``Training``), so shapes
+depend only on (capacity, chunk, row bucket, d, pillow size): one compiled step serves every
+chunk, every variable whose conditioning set has the same size, and every nearby row count.
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
+from ._compile_cache import bucket
 from ._custom_types import Array, Bool, Float, Int
 from ._export_cache import cached_jit, to_device
 from ._kernels import log_conditional_weights, log_kernel_matrix
 from ._sharding import BATCH_AXIS
 
-__all__ = ["SLOT_BLOCK", "append_kept", "empty_output", "expand", "full_scores", "sharded_step", "unflatten", "use_sorted"]
+__all__ = ["SLOT_BLOCK", "Training", "append_kept", "empty_output", "expand", "full_scores", "padded_rows",
+           "sharded_step", "unflatten", "use_sorted"]
 
 # Output slots filled per block by the scored step.
 _FILL_BLOCK = 1 << 10
@@ -28,14 +32,43 @@ _FILL_BLOCK = 1 << 10
 SLOT_BLOCK = 1 << 14
 
 
-def full_scores(x_pillow, h_pillow, cat_pillow, pillow, parent_idx, parent_lw, rows, valid, log_threshold, *, kernel):
-    """``(keep, log_w)`` of the candidates of parent rows ``rows`` against all n training rows."""
-    n = x_pillow.shape[0]
+class Training(NamedTuple):
+    """The training table on the device, padded to ``n_pad`` rows of which the first ``n`` are real."""
+
+    x: Float[Array, "n_pad d"]
+    h: Float[Array, " d"]
+    is_categorical: Bool[Array, " d"]
+    n: Int[Array, ""]
+
+    def columns(self, pillow: Int[Array, " c"]):
+        """``(x, h, is_categorical, n)`` restricted to the conditioning columns ``pillow``."""
+        return Training(self.x[:, pillow], self.h[pillow], self.is_categorical[pillow], self.n)
+
+    def log_uniform(self, dtype) -> Float[Array, " n_pad"]:
+        """``log(1/n)`` on the real rows, ``-inf`` on the padding: a root's conditional."""
+        real = jnp.arange(self.x.shape[0], dtype=self.n.dtype) < self.n
+        return jnp.where(real, -jnp.log(self.n.astype(dtype)), -jnp.inf)
+
+    def log_kernel(self, z: Float[Array, "b c"], kernel: str) -> Float[Array, "b n_pad"]:
+        """``log K_h(z_b - x_i)`` against every row, ``-inf`` on the padding."""
+        real = jnp.arange(self.x.shape[0], dtype=self.n.dtype) < self.n
+        return jnp.where(real[None, :], log_kernel_matrix(z, self.x, self.h, self.is_categorical, kernel), -jnp.inf)
+
+
+def padded_rows(n: int) -> int:
+    """Rows the training table is padded to: one of 8 sizes per power of two (``bucket``)."""
+    return bucket(n, 8)
+
+
+def full_scores(train: Training, pillow, parent_idx, parent_lw, rows, valid, log_threshold, *, kernel):
+    """``(keep, log_w)`` of the candidates of parent rows ``rows`` against all training rows.
+
+    ``train`` holds the conditioning columns only (``Training.columns``)."""
     if pillow.shape[0] == 0:
-        log_f = jnp.full((rows.shape[0], n), -math.log(n), parent_lw.dtype)
+        log_f = jnp.broadcast_to(train.log_uniform(parent_lw.dtype), (rows.shape[0], train.x.shape[0]))
     else:
-        z = jnp.take_along_axis(x_pillow, parent_idx[rows][:, pillow], axis=0)
-        log_f = log_conditional_weights(log_kernel_matrix(z, x_pillow, h_pillow, cat_pillow, kernel))
+        z = jnp.take_along_axis(train.x, parent_idx[rows][:, pillow], axis=0)
+        log_f = log_conditional_weights(train.log_kernel(z, kernel))
     log_w = parent_lw[rows][:, None] + log_f
     keep = valid[:, None] & (log_w >= log_threshold) & (log_w > -jnp.inf)
     return keep, log_w
@@ -88,9 +121,7 @@ def unflatten(parent_idx, out_flat, var, n):
 
 
 def _scored_step(
-    x: Float[Array, "n d"],
-    h: Float[Array, " d"],
-    is_categorical: Bool[Array, " d"],
+    train: Training,
     pillow: Int[Array, " c"],
     var: Int[Array, ""],
     parent_idx: Int[Array, "cap d"],
@@ -103,20 +134,19 @@ def _scored_step(
 ) -> tuple[Int[Array, "cap d"], Float[Array, " cap"], Int[Array, ""]]:
     """Extend every kept row by every training value of ``var``; prune; compact.
 
-    Candidates are scored ``chunk`` parent rows at a time against all n training rows. The
+    Candidates are scored ``chunk`` parent rows at a time against all training rows. The
     returned count may exceed the capacity: the buffer then holds the first ``cap`` rows and
     the caller must raise.
     """
     cap = parent_idx.shape[0]
-    n = x.shape[0]
-    x_pillow, h_pillow, cat_pillow = x[:, pillow], h[pillow], is_categorical[pillow]
+    n = train.x.shape[0]
+    local = train.columns(pillow)
 
     def score(i, state):
         rows = i * chunk + jnp.arange(chunk, dtype=parent_count.dtype)
         valid = rows < parent_count
         rows = jnp.minimum(rows, cap - 1)
-        keep, log_w = full_scores(x_pillow, h_pillow, cat_pillow, pillow, parent_idx, parent_lw, rows, valid,
-                                  log_threshold, kernel=kernel)
+        keep, log_w = full_scores(local, pillow, parent_idx, parent_lw, rows, valid, log_threshold, kernel=kernel)
         return append_kept(*state, keep, log_w, flat_ids(rows, n, state[0].dtype))
 
     n_chunks = (parent_count + chunk - 1) // chunk
@@ -146,9 +176,7 @@ def _inclusive_prefix(keep: Bool[Array, "b n"]) -> Int[Array, " bm"]:
 
 
 def _sorted_step(
-    x: Float[Array, "n d"],
-    h: Float[Array, " d"],
-    is_categorical: Bool[Array, " d"],
+    train: Training,
     pillow: Int[Array, " c"],
     var: Int[Array, ""],
     parent_idx: Int[Array, "cap d"],
@@ -168,16 +196,15 @@ def _sorted_step(
     uniform row.
     """
     cap = parent_idx.shape[0]
-    n = x.shape[0]
+    n = train.x.shape[0]
     if pillow.shape[0] == 0:
-        log_m = jnp.full((1, n), -math.log(n), parent_lw.dtype)
+        # The padding is last and weighs nothing, so this row is already sorted.
+        log_m = train.log_uniform(parent_lw.dtype)[None, :]
         order = jnp.arange(n, dtype=parent_idx.dtype)[None, :]
         config = jnp.zeros(cap, parent_idx.dtype)
     else:
-        x_pillow = x[:, pillow]
-        log_m = log_conditional_weights(
-            log_kernel_matrix(x_pillow, x_pillow, h[pillow], is_categorical[pillow], kernel)
-        )
+        local = train.columns(pillow)
+        log_m = log_conditional_weights(local.log_kernel(local.x, kernel))
         order = jnp.argsort(-log_m, axis=1, stable=True).astype(parent_idx.dtype)
         log_m = jnp.take_along_axis(log_m, order, axis=1)
         config = parent_idx[:, pillow[0]]
@@ -239,8 +266,8 @@ def sharded_step(mesh, sorted_step: bool, kernel: str, chunk: int):
     """One step run by every device of ``mesh`` on its own slice of the row buffer."""
     step = partial(_sorted_step, kernel=kernel) if sorted_step else partial(_scored_step, kernel=kernel, chunk=chunk)
 
-    def local(x, h, is_cat, pillow, var, idx, lw, count, log_threshold):
-        out_idx, out_lw, out_count = step(x, h, is_cat, pillow, var, idx[0], lw[0], count[0], log_threshold)
+    def local(train, pillow, var, idx, lw, count, log_threshold):
+        out_idx, out_lw, out_count = step(train, pillow, var, idx[0], lw[0], count[0], log_threshold)
         return out_idx[None], out_lw[None], out_count[None]
 
     rows = PartitionSpec(BATCH_AXIS)
@@ -248,7 +275,7 @@ def sharded_step(mesh, sorted_step: bool, kernel: str, chunk: int):
     mapped = jax.shard_map(
         local,
         mesh=mesh,
-        in_specs=(replicated,) * 5 + (rows, rows, rows, replicated),
+        in_specs=(replicated,) * 3 + (rows, rows, rows, replicated),
         out_specs=(rows, rows, rows),
         check_vma=False,
     )
@@ -269,12 +296,12 @@ def use_sorted(pillow: tuple, n: int, rows: int) -> bool:
     return len(pillow) == 1 and n <= _SORTED_MAX_N and rows >= _SORTED_MIN_ROWS_PER_N * n
 
 
-def expand(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, sorted_step=None):
+def expand(train: Training, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, sorted_step=None):
     """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
     if sorted_step is None:
-        sorted_step = use_sorted(pillow, x.shape[0], rows)
+        sorted_step = use_sorted(pillow, train.x.shape[0], rows)
     if sorted_step:
         step = partial(_expand_sorted, kernel=kernel)
     else:
         step = partial(_expand_scored, kernel=kernel, chunk=chunk)
-    return step(x, h, is_cat, to_device(pillow, jnp.int32), var, idx, lw, count, log_threshold)
+    return step(train, to_device(pillow, jnp.int32), var, idx, lw, count, log_threshold)

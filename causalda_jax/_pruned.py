@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._custom_types import Array, Bool, Float, Int
-from ._expand import append_kept, empty_output, flat_ids, full_scores, unflatten
+from ._expand import Training, append_kept, empty_output, flat_ids, full_scores, unflatten
 from ._export_cache import cached_jit, to_device
 from ._host_step import log_kernel_numpy
 from ._kernels import log_box_bound, log_kernel_rows
@@ -41,11 +41,15 @@ _CANDIDATES_PER_CHUNK = 1 << 16
 
 
 class Leaves:
-    """Training rows in k-d tree leaf order over one conditioning set, with the leaf boxes (host side)."""
+    """Training rows in k-d tree leaf order over one conditioning set, with the leaf boxes (host side).
 
-    def __init__(self, x_pillow: np.ndarray, is_cat: np.ndarray, leaf: int):
+    Arrays are laid out for ``n_pad`` rows (the padded training table): leaves past the last
+    real row are empty (``lo = +inf``, ``hi = -inf``, count 0), so nearby row counts share shapes.
+    """
+
+    def __init__(self, x_pillow: np.ndarray, is_cat: np.ndarray, leaf: int, n_pad: int | None = None):
         n, c = x_pillow.shape
-        n_leaves = -(-n // leaf)
+        n_leaves = -(-max(n, n_pad or n) // leaf)
         order = leaf_order(x_pillow, leaf, first=is_cat)
         self.leaf = leaf
         self.perm = np.zeros(n_leaves * leaf, np.int32)
@@ -53,9 +57,9 @@ class Leaves:
         self.points = np.zeros((n_leaves * leaf, c))
         self.points[:n] = x_pillow[order]
         self.lo, self.hi = leaf_boxes(self.points, n, leaf)
-        counts = np.full(n_leaves, leaf, np.float64)
-        counts[-1] = n - (n_leaves - 1) * leaf
-        self.log_count = np.log(counts)
+        counts = np.clip(n - leaf * np.arange(n_leaves), 0, leaf).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            self.log_count = np.log(counts)
 
     @property
     def n_leaves(self) -> int:
@@ -67,9 +71,11 @@ def leaf_size(n: int) -> int:
     return max(4, 1 << int(round(math.log2(max(1.0, math.sqrt(n) / 2)))))
 
 
-def make_leaves(x: np.ndarray, is_cat: np.ndarray, pillow: tuple[int, ...]) -> Leaves:
+def make_leaves(x: np.ndarray, is_cat: np.ndarray, pillow: tuple[int, ...], n_pad: int | None = None) -> Leaves:
+    """The leaves of the conditioning columns ``pillow`` of ``x``, laid out for ``n_pad`` rows."""
     cols = list(pillow)
-    return Leaves(x[:, cols], is_cat[cols], leaf_size(x.shape[0]))
+    n_pad = n_pad or x.shape[0]
+    return Leaves(x[:, cols], is_cat[cols], leaf_size(n_pad), n_pad)
 
 
 def choose_leaves(leaves: Leaves, z: np.ndarray, lw: np.ndarray, x_pillow: np.ndarray, h: np.ndarray,
@@ -105,9 +111,7 @@ def choose_leaves(leaves: Leaves, z: np.ndarray, lw: np.ndarray, x_pillow: np.nd
 
 
 def _pruned_step(
-    x: Float[Array, "n d"],
-    h: Float[Array, " d"],
-    is_categorical: Bool[Array, " d"],
+    train: Training,
     pillow: Int[Array, " c"],
     var: Int[Array, ""],
     parent_idx: Int[Array, "cap d"],
@@ -130,11 +134,14 @@ def _pruned_step(
     Returns the buffers, the count and the number of rows that fell back to the full scan.
     """
     cap = parent_idx.shape[0]
-    n = x.shape[0]
+    n = train.x.shape[0]
+    n_real = train.n
     n_leaves = lo.shape[0]
     leaf = points.shape[0] // n_leaves
-    x_pillow, h_pillow, cat_pillow = x[:, pillow], h[pillow], is_categorical[pillow]
+    local = train.columns(pillow)
+    x_pillow, h_pillow, cat_pillow = local.x, local.h, local.is_categorical
     eps = jnp.asarray(LOG_EPS, parent_lw.dtype)
+    log_n = jnp.log(n_real.astype(parent_lw.dtype))
 
     def score(i, state):
         out_flat, out_lw, count, failed, n_failed = state
@@ -148,9 +155,9 @@ def _pruned_step(
         best = jnp.argmax(log_ub, axis=1)
         first = best[:, None] * leaf + jnp.arange(leaf)[None, :]
         log_z1 = jax.nn.logsumexp(
-            jnp.where(first < n, log_kernel_rows(z, points[first], h_pillow, cat_pillow, kernel), -jnp.inf), axis=1)
+            jnp.where(first < n_real.astype(first.dtype), log_kernel_rows(z, points[first], h_pillow, cat_pillow, kernel), -jnp.inf), axis=1)
         # A leaf below both cut-offs can neither hold a kept row nor move Z: it is skipped.
-        cutoff = jnp.minimum(log_z1 + eps - math.log(n), log_threshold + log_z1 - lw)
+        cutoff = jnp.minimum(log_z1 + eps - log_n, log_threshold + log_z1 - lw)
         chosen = (log_ub >= cutoff[:, None]) & (log_ub > -jnp.inf)
         ends = jnp.cumsum(chosen, axis=1, dtype=jnp.int32)
         # Slot s holds the leaf whose inclusive count of chosen leaves first exceeds s (a count
@@ -159,9 +166,9 @@ def _pruned_step(
                         dtype=jnp.int32)
         rest_ub = jnp.where(chosen, -jnp.inf, log_ub)
         log_rest = jax.nn.logsumexp(rest_ub + log_count, axis=1)
-        # Unused slots point past the last leaf: their positions are >= n and masked.
+        # Unused slots point past the last leaf: their positions are past the real rows and masked.
         pos = (slots[:, :, None] * leaf + jnp.arange(leaf, dtype=jnp.int32)[None, None, :]).reshape(chunk, leaves * leaf)
-        log_k = jnp.where(pos < n, log_kernel_rows(z, points[jnp.minimum(pos, points.shape[0] - 1)], h_pillow,
+        log_k = jnp.where(pos < n_real.astype(pos.dtype), log_kernel_rows(z, points[jnp.minimum(pos, points.shape[0] - 1)], h_pillow,
                                                     cat_pillow, kernel), -jnp.inf)
         log_z = jax.nn.logsumexp(log_k, axis=1)
         settled = (ends[:, -1] <= leaves) & ((log_rest == -jnp.inf) | (
@@ -170,7 +177,7 @@ def _pruned_step(
         keep = (valid & settled)[:, None] & (log_w >= log_threshold) & (log_w > -jnp.inf)
         out_flat, out_lw, count = append_kept(out_flat, out_lw, count, keep, log_w,
                                               lambda b, c: rows[b].astype(out_flat.dtype) * n
-                                              + perm[jnp.minimum(pos[b, c], n - 1)].astype(out_flat.dtype))
+                                              + perm[jnp.minimum(pos[b, c], perm.shape[0] - 1)].astype(out_flat.dtype))
         fail = valid & ~settled
         slot = jnp.where(fail, n_failed + jnp.cumsum(fail) - 1, cap)
         failed = failed.at[slot].set(rows, mode="drop")
@@ -184,8 +191,8 @@ def _pruned_step(
     def rescore(i, state):
         at = i * full_chunk + jnp.arange(full_chunk, dtype=n_failed.dtype)
         rows = failed[jnp.minimum(at, cap - 1)]
-        keep, log_w = full_scores(x_pillow, h_pillow, cat_pillow, pillow, parent_idx, parent_lw, rows, at < n_failed,
-                                  log_threshold, kernel=kernel)
+        keep, log_w = full_scores(local, pillow, parent_idx, parent_lw, rows, at < n_failed, log_threshold,
+                                  kernel=kernel)
         return append_kept(*state, keep, log_w, flat_ids(rows, n, state[0].dtype))
 
     n_full = (n_failed + full_chunk - 1) // full_chunk
@@ -196,7 +203,7 @@ def _pruned_step(
 _expand_pruned = cached_jit(_pruned_step, static_argnames=("kernel", "chunk", "full_chunk", "leaves"))
 
 
-def pruned_step(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, leaves_data: Leaves, *, kernel, leaves,
+def pruned_step(train: Training, pillow, var, idx, lw, count, log_threshold, leaves_data: Leaves, *, kernel, leaves,
                 full_chunk):
     """One pruned step on one device (arguments as for ``_expand.expand``)."""
     cap = idx.shape[0]
@@ -204,6 +211,6 @@ def pruned_step(x, h, is_cat, pillow, var, idx, lw, count, log_threshold, leaves
     # Temporaries of a chunk stay in cache (measured: 4x faster than 2^19 candidates per chunk).
     chunk = min(1 << max(0, (_CANDIDATES_PER_CHUNK // width).bit_length() - 1), cap)
     step = partial(_expand_pruned, kernel=kernel, chunk=chunk, full_chunk=full_chunk, leaves=leaves)
-    return step(x, h, is_cat, to_device(pillow, jnp.int32), var, idx, lw, count, log_threshold,
+    return step(train, to_device(pillow, jnp.int32), var, idx, lw, count, log_threshold,
                 to_device(leaves_data.perm), to_device(leaves_data.points), to_device(leaves_data.lo),
                 to_device(leaves_data.hi), to_device(leaves_data.log_count))

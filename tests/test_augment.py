@@ -212,6 +212,31 @@ def test_one_compile_per_step_kind_and_pillow_size(monkeypatch):
     assert second["_sorted_step"] == 0 and second["_scored_step"] == 0
 
 
+@pytest.mark.slow
+def test_nearby_row_counts_share_compiled_steps(monkeypatch):
+    # 200 and 205 rows pad to one bucket of 208: the second run traces no step (sorted, scored
+    # or pruned), and its rows and weights are still the numpy twin's.
+    assert engine.padded_rows(200) == engine.padded_rows(205) == 208
+    df, g = _random_dag_data(n=200, d=4, seed=8)
+    df2, _ = _random_dag_data(n=205, d=4, seed=9)
+    monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 0)
+    monkeypatch.setattr(engine, "_SORTED_MIN_ROWS_PER_N", 10**9)
+    monkeypatch.setattr(pruned, "choose_leaves", lambda *a, **k: 4)
+    kw = dict(threshold=1e-3, bandwidth_scale=0.3, devices=1)
+    with count_traces() as first:
+        a = augment(df, g, **kw)
+    assert {s["path"] for s in a.config["steps"]} == {"sorted", "pruned"}, a.config["steps"]
+    assert first["_sorted_step"] + first["_pruned_step"] >= 2
+    with count_traces() as second:
+        b = augment(df2, g, **kw)
+    assert [s["path"] for s in b.config["steps"]] == [s["path"] for s in a.config["steps"]]
+    assert second["_sorted_step"] == second["_scored_step"] == second["_pruned_step"] == 0
+    c = augment_numpy(df2, g, threshold=1e-3, bandwidth_scale=0.3)
+    assert len(b) == len(c) > 0
+    np.testing.assert_array_equal(b.source_rows, c.source_rows)
+    np.testing.assert_allclose(b.log_weights, c.log_weights, rtol=RTOL)
+
+
 @pytest.mark.parametrize("suffix", [pytest.param(".parquet", marks=pytest.mark.slow), ".npz"])
 def test_save_load_round_trip(tmp_path, suffix):
     df = _data("mixed_admg", 6, seed=1)
