@@ -194,7 +194,7 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
         record = {"variable": str(names[step]), "rows_in": kept}
         if kept * n <= NUMPY_MAX_CANDIDATES:
             if host is None:
-                host = (np.asarray(device[0][:kept]).astype(np.int64), np.asarray(device[1][:kept]))
+                host = (np.asarray(device[0])[:kept].astype(np.int64), np.asarray(device[1])[:kept])
             host = numpy_step(plan, *host, var, pillow, max(1, (1 << 19) // n))
             kept = host[0].shape[0]
             record["path"] = "numpy"
@@ -233,7 +233,8 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
             break
     if host is not None:
         return host[0].astype(np.int32), host[1]
-    return np.asarray(device[0][:kept]), np.asarray(device[1][:kept])
+    # Sliced on the host: a device slice of ``kept`` rows is a new compiled program per count.
+    return np.asarray(device[0])[:kept], np.asarray(device[1])[:kept]
 
 
 def _training(plan: Plan, put) -> Training:

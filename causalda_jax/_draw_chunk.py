@@ -30,7 +30,7 @@ from ._leaf_choice import (
     choose_leaf_pruned,
     choose_leaf_truncated,
 )
-from ._noise import SampleWords, sample_words
+from ._noise import SampleWords, round_keys, sample_words
 from ._sharding import BATCH_AXIS
 
 __all__ = ["BlockDraw", "DrawInputs", "Steps", "draw_chunk"]
@@ -201,8 +201,10 @@ def _draw_block(
 
 
 @partial(cached_jit, static_argnames=("config", "smooth", "mesh"))
-def draw_chunk(col_keys, ids, inputs: DrawInputs, *, config: ChoiceConfig, smooth: bool, mesh) -> BlockDraw:
-    """:func:`_draw_block`, compiled; with a ``mesh``, the samples are split across its devices."""
+def draw_chunk(key_data, round_, ids, inputs: DrawInputs, *, config: ChoiceConfig, smooth: bool, mesh) -> BlockDraw:
+    """:func:`_draw_block` under the raw key ``key_data`` folded with the redraw round ``round_``,
+    compiled; with a ``mesh``, the samples are split across its devices."""
+    col_keys = round_keys(key_data, round_, d=inputs.x.shape[1])
     body = partial(_draw_block, config=config, smooth=smooth)
     if mesh is None:
         return body(col_keys, ids, inputs)

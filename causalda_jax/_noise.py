@@ -26,6 +26,7 @@ __all__ = [
     "NOISE_COUNTER",
     "SampleWords",
     "column_keys",
+    "round_keys",
     "gumbel",
     "gumbel_from_bits",
     "hash_pairs",
@@ -172,3 +173,10 @@ def column_keys(key, *, d: int) -> Int[Array, "d 2 2"]:
         return jax.random.key_data(jax.random.split(jax.random.fold_in(key, j)))
 
     return jax.vmap(column)(jnp.arange(d, dtype=jnp.uint32))
+
+
+def round_keys(key_data: Int[Array, " 2"], round_: Int[Array, ""], *, d: int) -> Int[Array, "d 2 2"]:
+    """:func:`column_keys` of the raw key ``key_data`` folded with the redraw round (traced inside
+    the compiled draw, so that no program of its own is compiled in each process)."""
+    key = jax.random.wrap_key_data(key_data, impl="threefry2x32")
+    return column_keys(jax.random.fold_in(key, round_), d=d)

@@ -56,7 +56,6 @@ from ._graph import GraphLike
 from ._leaf_choice import STAGE_BOUNDS, STAGE_FULL, ChoiceConfig
 from ._leaves import leaf_boxes, leaf_moments, leaf_order
 from ._memory import check_memory
-from ._noise import column_keys
 from ._plan import Plan, sampling_plan
 from ._sharding import batch_mesh, batch_sharding, pad_to_multiple
 from ._tabular import frame_from_rows
@@ -307,11 +306,11 @@ def _draw(
     stage_counts = np.zeros(STAGE_FULL + 1, np.int64)
     pending = np.arange(n_samples, dtype=np.int64)
     drawn = accepted = 0
+    key_data = np.asarray(jax.random.key_data(key))
     for round_ in range(_MAX_ROUNDS):
-        col_keys = column_keys(jax.random.fold_in(key, round_), d=d)
         dead = []
         # Arrays positionally: the export cache keys on them (keyword arguments are static).
-        call = lambda ids, col_keys=col_keys: compiled(col_keys, ids, inputs)  # noqa: E731
+        call = lambda ids, r=np.uint32(round_): compiled(key_data, r, ids, inputs)  # noqa: E731
         for part in _chunk_draws(call, pending, layout.chunk, offset, sharding):
             kept = part.ids[part.alive]
             index_rows[kept] = part.index_rows[part.alive]
