@@ -20,7 +20,7 @@ from ._augmented_data import AugmentedData
 from ._custom_types import Array, BandwidthSpec, Float, Int
 from ._export_cache import cached_jit, to_device
 from . import _pruned
-from ._expand import SLOT_BLOCK, Training, expand, padded_rows, sharded_step, use_sorted
+from ._expand import SLOT_BLOCK, Training, expand, padded_rows, sharded_step, use_interval
 from ._graph import GraphLike
 from ._host_step import numpy_step
 from ._memory import check_memory
@@ -221,7 +221,7 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
                               pruned_fraction=1.0 - scored / (kept * n))
             else:
                 *device, count = expand(train, pillow, to_device(var, jnp.int32), *device, count, log_threshold,
-                                        kernel=plan.kernel, chunk=chunk, rows=kept, sorted_step=path == "sorted")
+                                        kernel=plan.kernel, chunk=chunk, rows=kept, interval_step=path == "interval")
             kept = int(count)
         record["rows_out"] = kept
         steps.append(record)
@@ -251,14 +251,14 @@ def _take_rows(idx: Int[Array, "cap d"], lw: Float[Array, " cap"], rows: Int[Arr
 
 
 def _choose_path(plan, pillow, device, kept, cache):
-    """``("sorted" | "pruned" | "scored", (leaves, M) or None)`` for one compiled step.
+    """``("interval" | "pruned" | "scored", (leaves, M) or None)`` for one compiled step.
 
-    Roots, and one-column pillows with many rows per training row, take the sorted step. Other
+    Roots, and one-column pillows with at least as many rows as training rows, take the interval step. Other
     steps take the pruned step when scoring ``M`` leaves per row (chosen on probe rows, fallbacks
     included) is expected to cost less than the full scan, else the scored step.
     """
-    if use_sorted(pillow, plan.table.n, kept):
-        return "sorted", None
+    if use_interval(pillow, plan.table.n, kept):
+        return "interval", None
     if not PRUNE or not math.isfinite(plan.log_threshold):
         return "scored", None
     if pillow not in cache:
@@ -294,7 +294,7 @@ def _run_sharded(plan, mesh, cap, chunk, limit, max_rows, names, callback):
     kept = 1
     for step, (var, pillow) in enumerate(zip(plan.order, plan.pillows)):
         idx, lw, count = _spread(host_idx, host_lw, n_dev, cap, rows)
-        fn = sharded_step(mesh, use_sorted(pillow, plan.table.n, kept), plan.kernel, chunk)
+        fn = sharded_step(mesh, use_interval(pillow, plan.table.n, kept), plan.kernel, chunk)
         idx, lw, count = fn(train, put(np.asarray(pillow, np.int32)), put(np.int32(var)), idx, lw, count,
                             log_threshold)
         counts = np.asarray(count)

@@ -20,15 +20,15 @@ from jax.sharding import PartitionSpec
 from ._compile_cache import bucket
 from ._custom_types import Array, Bool, Float, Int
 from ._export_cache import cached_jit, to_device
-from ._kernels import log_conditional_weights, log_kernel_matrix
+from ._kernels import log_conditional_weights, log_kernel_matrix, log_kernel_pairs
 from ._sharding import BATCH_AXIS
 
 __all__ = ["SLOT_BLOCK", "Training", "append_kept", "empty_output", "expand", "full_scores", "padded_rows",
-           "sharded_step", "unflatten", "use_sorted"]
+           "sharded_step", "unflatten", "use_interval"]
 
 # Output slots filled per block by the scored step.
 _FILL_BLOCK = 1 << 10
-# Parent rows and output slots handled per block by the sorted step.
+# Parent rows and output slots handled per block by the interval step.
 SLOT_BLOCK = 1 << 14
 
 
@@ -175,7 +175,7 @@ def _inclusive_prefix(keep: Bool[Array, "b n"]) -> Int[Array, " bm"]:
     return prefix.reshape(-1)
 
 
-def _sorted_step(
+def _interval_step(
     train: Training,
     pillow: Int[Array, " c"],
     var: Int[Array, ""],
@@ -188,64 +188,91 @@ def _sorted_step(
 ) -> tuple[Int[Array, "cap d"], Float[Array, " cap"], Int[Array, ""]]:
     """The same step for a conditioning set of at most one column, in output-sized work.
 
-    With one conditioning column a row's conditional depends only on which training row that
-    column came from, so the ``(n, n)`` conditional matrix is computed once and each of its
-    rows sorted in decreasing order. A parent row then keeps a prefix of its sorted row, whose
-    length a binary search finds; the kept rows are laid out by their offsets without ever
-    materialising the ``count × n`` candidates. A root (no column) is the case of one
-    uniform row.
+    With one conditioning column, a parent row's conditional depends only on the training row
+    ``c`` its value came from, and it decreases with ``|x_c - x_i|`` (each kernel, and an exact
+    match, does; so do their float64 values). In value-sorted order the kept training rows
+    of a parent are therefore one interval around ``c``, whose ends two binary searches find by
+    evaluating the keep test itself. Only the n normalisers are computed in full (``n × n``
+    kernel values, streamed in blocks, never stored); the kept rows are laid out by their
+    offsets without materialising the ``count × n`` candidates. A root (no column) keeps all
+    of its uniform row or none of it.
     """
     cap = parent_idx.shape[0]
     n = train.x.shape[0]
+    real = jnp.arange(n, dtype=train.n.dtype) < train.n
+    idx_dtype = parent_idx.dtype
     if pillow.shape[0] == 0:
-        # The padding is last and weighs nothing, so this row is already sorted.
-        log_m = train.log_uniform(parent_lw.dtype)[None, :]
-        order = jnp.arange(n, dtype=parent_idx.dtype)[None, :]
-        config = jnp.zeros(cap, parent_idx.dtype)
+        log_uniform = train.log_uniform(parent_lw.dtype)
+        order = jnp.arange(n, dtype=idx_dtype)
+        position = jnp.zeros(n, idx_dtype)  # every parent searches from the first row
+
+        def log_f(conf, row):
+            return log_uniform[row]
+
+        config = jnp.zeros(cap, idx_dtype)
     else:
         local = train.columns(pillow)
-        log_m = log_conditional_weights(local.log_kernel(local.x, kernel))
-        order = jnp.argsort(-log_m, axis=1, stable=True).astype(parent_idx.dtype)
-        log_m = jnp.take_along_axis(log_m, order, axis=1)
+        values = local.x[:, 0]
+        order = jnp.argsort(jnp.where(real, values, jnp.inf), stable=True).astype(idx_dtype)
+        position = jnp.zeros(n, idx_dtype).at[order].set(jnp.arange(n, dtype=idx_dtype))
+        log_norm = _log_normalisers(local, kernel)
+
+        def log_f(conf, row):
+            log_k = log_kernel_pairs(local.x[conf], local.x[row], local.h, local.is_categorical, kernel)
+            norm = log_norm[conf]
+            return jnp.where(real[row] & jnp.isfinite(norm), log_k - norm, -jnp.inf)
+
         config = parent_idx[:, pillow[0]]
-    # Keep log w >= threshold and log w > -inf; the second is log w >= -max_float.
-    lowest = -jnp.finfo(parent_lw.dtype).max
+    last = (train.n - 1).astype(idx_dtype)
     steps = int(math.ceil(math.log2(n + 1))) + 1
     block = min(SLOT_BLOCK, cap)
 
+    def keeps(rows, conf, at):
+        log_w = parent_lw[rows] + log_f(conf, order[at])
+        return (log_w >= log_threshold) & (log_w > -jnp.inf)
+
     def count_block(i, state):
-        ends, total = state
+        ends, first, total = state
         rows = i * block + jnp.arange(block, dtype=total.dtype)
         conf = config[rows]
-        floor = jnp.maximum(log_threshold - parent_lw[rows], lowest)
+        centre = position[conf]
 
-        def bisect(_, bounds):
+        def left(_, bounds):  # the first kept position in [0, centre]
             lo, hi = bounds
             mid = (lo + hi) // 2
-            ok = log_m[conf, jnp.minimum(mid, n - 1)] >= floor
+            ok = keeps(rows, conf, mid)
             active = lo < hi
-            return jnp.where(active & ok, mid + 1, lo), jnp.where(active & ~ok, mid, hi)
+            return jnp.where(active & ~ok, mid + 1, lo), jnp.where(active & ok, mid, hi)
 
-        lo = jnp.zeros(block, total.dtype)
-        kept, _ = jax.lax.fori_loop(0, steps, bisect, (lo, jnp.full(block, n, total.dtype)))
-        kept = jnp.where(rows < parent_count, kept, 0)
+        def right(_, bounds):  # the last kept position in [centre, last]
+            lo, hi = bounds
+            mid = (lo + hi + 1) // 2
+            ok = keeps(rows, conf, mid)
+            active = lo < hi
+            return jnp.where(active & ok, mid, lo), jnp.where(active & ~ok, mid - 1, hi)
+
+        start, _ = jax.lax.fori_loop(0, steps, left, (jnp.zeros_like(centre), centre))
+        stop, _ = jax.lax.fori_loop(0, steps, right, (centre, jnp.full_like(centre, last)))
+        kept = jnp.where((rows < parent_count) & keeps(rows, conf, centre), stop - start + 1, 0).astype(total.dtype)
         block_ends = total + jnp.cumsum(kept)
-        return jax.lax.dynamic_update_slice(ends, block_ends, (i * block,)), block_ends[-1]
+        return (jax.lax.dynamic_update_slice(ends, block_ends, (i * block,)),
+                jax.lax.dynamic_update_slice(first, start, (i * block,)), block_ends[-1])
 
     # Rows past the last parent end "at infinity", so the search below never picks them.
     ends0 = jnp.full(cap, jnp.iinfo(parent_count.dtype).max, parent_count.dtype)
     n_blocks = (parent_count + block - 1) // block
-    ends, count = jax.lax.fori_loop(0, n_blocks, count_block, (ends0, jnp.zeros((), parent_count.dtype)))
+    init = (ends0, jnp.zeros(cap, idx_dtype), jnp.zeros((), parent_count.dtype))
+    ends, first, count = jax.lax.fori_loop(0, n_blocks, count_block, init)
 
     def fill_block(j, state):
         out_idx, out_lw = state
         slot = j * block + jnp.arange(block, dtype=count.dtype)
         owner = jnp.minimum(jnp.searchsorted(ends, slot, side="right"), cap - 1)
         start = jnp.where(owner > 0, ends[jnp.maximum(owner - 1, 0)], 0)
-        rank = jnp.clip(slot - start, 0, n - 1)
-        conf = config[owner]
-        rows = parent_idx[owner].at[:, var].set(order[conf, rank])
-        lw = jnp.where(slot < count, parent_lw[owner] + log_m[conf, rank], -jnp.inf)
+        at = jnp.clip(first[owner] + (slot - start).astype(idx_dtype), 0, n - 1)
+        row = order[at]
+        rows = parent_idx[owner].at[:, var].set(row)
+        lw = jnp.where(slot < count, parent_lw[owner] + log_f(config[owner], row), -jnp.inf)
         return (
             jax.lax.dynamic_update_slice(out_idx, rows, (j * block, 0)),
             jax.lax.dynamic_update_slice(out_lw, lw, (j * block,)),
@@ -257,14 +284,30 @@ def _sorted_step(
     return out_idx, out_lw, count
 
 
+def _log_normalisers(local: Training, kernel: str) -> Float[Array, " n_pad"]:
+    """``logsumexp_i log K(x_c - x_i)`` over the real rows, for every training row ``c``,
+    in blocks of rows (the ``n × n`` matrix is never stored)."""
+    n = local.x.shape[0]
+    block = max(1, min(n, (1 << 20) // n))
+    n_blocks = -(-n // block)
+    xq = jnp.pad(local.x, ((0, n_blocks * block - n), (0, 0)))
+
+    def one(i, out):
+        z = jax.lax.dynamic_slice_in_dim(xq, i * block, block)
+        return jax.lax.dynamic_update_slice(out, jax.nn.logsumexp(local.log_kernel(z, kernel), axis=1), (i * block,))
+
+    out = jax.lax.fori_loop(0, n_blocks, one, jnp.zeros(n_blocks * block, local.x.dtype))
+    return out[:n]
+
+
 _expand_scored = cached_jit(_scored_step, static_argnames=("kernel", "chunk"))
-_expand_sorted = cached_jit(_sorted_step, static_argnames=("kernel",))
+_expand_interval = cached_jit(_interval_step, static_argnames=("kernel",))
 
 
 @lru_cache(maxsize=None)
-def sharded_step(mesh, sorted_step: bool, kernel: str, chunk: int):
+def sharded_step(mesh, interval_step: bool, kernel: str, chunk: int):
     """One step run by every device of ``mesh`` on its own slice of the row buffer."""
-    step = partial(_sorted_step, kernel=kernel) if sorted_step else partial(_scored_step, kernel=kernel, chunk=chunk)
+    step = partial(_interval_step, kernel=kernel) if interval_step else partial(_scored_step, kernel=kernel, chunk=chunk)
 
     def local(train, pillow, var, idx, lw, count, log_threshold):
         out_idx, out_lw, out_count = step(train, pillow, var, idx[0], lw[0], count[0], log_threshold)
@@ -282,26 +325,24 @@ def sharded_step(mesh, sorted_step: bool, kernel: str, chunk: int):
     return jax.jit(mapped)
 
 
-# Above this many training rows the sorted (n, n) conditional matrix costs too much memory.
-_SORTED_MAX_N = 3000
-# Sorting the (n, n) conditional matrix costs about as much as scoring this many rows per
-# training row against all n; below that the scored step is cheaper (XLA's CPU sort is slow).
-_SORTED_MIN_ROWS_PER_N = 20
+# The interval step's normalisers cost about one full scan of n parent rows; with fewer parent
+# rows per training row than this, the scored (or pruned) step is cheaper.
+_INTERVAL_MIN_ROWS_PER_N = 1
 
 
-def use_sorted(pillow: tuple, n: int, rows: int) -> bool:
-    """Whether the sorted step serves a variable with this pillow, given ``rows`` parent rows."""
+def use_interval(pillow: tuple, n: int, rows: int) -> bool:
+    """Whether the interval step serves a variable with this pillow, given ``rows`` parent rows."""
     if not pillow:
         return True
-    return len(pillow) == 1 and n <= _SORTED_MAX_N and rows >= _SORTED_MIN_ROWS_PER_N * n
+    return len(pillow) == 1 and rows >= _INTERVAL_MIN_ROWS_PER_N * n
 
 
-def expand(train: Training, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, sorted_step=None):
+def expand(train: Training, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, interval_step=None):
     """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
-    if sorted_step is None:
-        sorted_step = use_sorted(pillow, train.x.shape[0], rows)
-    if sorted_step:
-        step = partial(_expand_sorted, kernel=kernel)
+    if interval_step is None:
+        interval_step = use_interval(pillow, train.x.shape[0], rows)
+    if interval_step:
+        step = partial(_expand_interval, kernel=kernel)
     else:
         step = partial(_expand_scored, kernel=kernel, chunk=chunk)
     return step(train, to_device(pillow, jnp.int32), var, idx, lw, count, log_threshold)

@@ -90,6 +90,18 @@ def log_kernel_rows(
     return total
 
 
+def log_kernel_pairs(
+    z: Float[Array, "b c"], x: Float[Array, "b c"], h: Float[Array, " c"], is_categorical: Bool[Array, " c"],
+    kernel: str = "gaussian",
+) -> Float[Array, " b"]:
+    """``log K_h(z_b - x_b)``, row by row (same arithmetic as :func:`log_kernel_matrix`, so that
+    both give the same values to the last bit)."""
+    total = jnp.zeros(z.shape[:1], jnp.result_type(z, x, h))
+    for j in range(z.shape[1]):
+        total = total + _log_term(z[:, j] - x[:, j], h[j], is_categorical[j], kernel)
+    return total
+
+
 def log_box_bound(
     z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Array, "l c"], h: Float[Array, " c"],
     is_categorical: Bool[Array, " c"], kernel: str = "gaussian",

@@ -134,18 +134,46 @@ def test_jax_matches_numpy_medium(scale, threshold, chunk):
     np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
 
 
-@pytest.mark.slow
-def test_sorted_and_scored_steps_agree(monkeypatch):
-    # Forcing every one-column pillow through the sorted step, then through the scored step,
-    # must not change a thing.
+@pytest.mark.parametrize("kernel, scale, parent", [
+    ("gaussian", 0.5, "continuous"),
+    ("gaussian", 0.05, "ties"),
+    ("epanechnikov", 0.3, "continuous"),
+    pytest.param("gaussian", 1.0, "categorical", marks=pytest.mark.slow),
+])
+def test_interval_step_matches_numpy_twin(monkeypatch, kernel, scale, parent):
+    # Every step compiled through the interval step (one-column pillows and the root): the same
+    # rows and weights as the numpy twin, with tied values and a categorical parent too.
     rng = np.random.default_rng(3)
-    x = rng.normal(size=80)
-    df = pd.DataFrame({"a": x, "b": np.sin(x) + 0.3 * rng.normal(size=80), "c": rng.normal(size=80)})
+    x = rng.normal(size=90)
+    if parent == "ties":
+        x = np.round(x, 1)  # many equal values: the kept intervals hold ties on both sides
+    elif parent == "categorical":
+        x = rng.integers(0, 4, size=90).astype(float)
+    df = pd.DataFrame({"a": x, "b": np.sin(x) + 0.3 * rng.normal(size=90), "c": rng.normal(size=90)})
     g = CausalGraph(["a", "b", "c"], [("a", "b"), ("b", "c")])
-    monkeypatch.setattr(engine, "_SORTED_MIN_ROWS_PER_N", 0)
-    a = augment(df, g, threshold=1e-3, bandwidth_scale=0.5)
-    monkeypatch.setattr(engine, "_SORTED_MAX_N", 0)
-    b = augment(df, g, threshold=1e-3, bandwidth_scale=0.5, chunk_size=5)
+    kw = dict(threshold=1e-3, bandwidth_scale=scale, kernel=kernel, categorical=["a"] if parent == "categorical" else None)
+    monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 0)
+    monkeypatch.setattr(engine, "_INTERVAL_MIN_ROWS_PER_N", 0)
+    a = augment(df, g, devices=1, **kw)
+    assert {s["path"] for s in a.config["steps"]} == {"interval"}, a.config["steps"]
+    b = augment_numpy(df, g, **kw)
+    assert len(a) == len(b) > 0
+    np.testing.assert_array_equal(a.source_rows, b.source_rows)
+    np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
+
+
+@pytest.mark.slow
+def test_interval_and_scored_steps_agree(monkeypatch):
+    # The same run through the interval step, then through the scored step: the same result.
+    df, g = _random_dag_data(n=80, d=3, seed=3, parents=1)
+    monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 0)
+    monkeypatch.setattr(engine, "_INTERVAL_MIN_ROWS_PER_N", 0)
+    a = augment(df, g, threshold=1e-3, bandwidth_scale=0.5, devices=1)
+    assert {s["path"] for s in a.config["steps"]} == {"interval"}, a.config["steps"]
+    monkeypatch.setattr(engine, "_INTERVAL_MIN_ROWS_PER_N", 10**9)
+    monkeypatch.setattr(front, "PRUNE", False)
+    b = augment(df, g, threshold=1e-3, bandwidth_scale=0.5, chunk_size=5, devices=1)
+    assert [s["path"] for s in b.config["steps"]] == ["interval", "scored", "scored"], b.config["steps"]
     np.testing.assert_array_equal(a.source_rows, b.source_rows)
     np.testing.assert_allclose(a.log_weights, b.log_weights, rtol=RTOL)
 
@@ -193,44 +221,44 @@ def test_log_space_survives_tiny_bandwidths():
 
 @pytest.mark.slow
 def test_one_compile_per_step_kind_and_pillow_size(monkeypatch):
-    # Pillow sizes: x0:0, x1:1, x2:2, x3:2, x4:2. Roots take the sorted step, two-column pillows
+    # Pillow sizes: x0:0, x1:1, x2:2, x3:2, x4:2. Roots take the interval step, two-column pillows
     # the scored step, one-column pillows either (by the number of rows). Each (step, size)
     # compiles once, and new data of the same shape compiles nothing.
     df, g = _random_dag_data(n=30, d=5, seed=6)
     sizes = [len(g.markov_pillow(v)) for v in g.topological_order()]
     assert sorted(set(sizes)) == [0, 1, 2]
     monkeypatch.setattr(front, "PRUNE", False)
-    engine._expand_sorted.clear_cache()
+    engine._expand_interval.clear_cache()
     engine._expand_scored.clear_cache()
     with count_traces() as first:
         augment(df, g, threshold=1e-2, devices=1)  # the one-device steps
-    sorted_, scored = first["_sorted_step"], first["_scored_step"]
-    assert 1 <= sorted_ <= 2 and 1 <= scored <= 2 and sorted_ + scored <= 3
+    interval, scored = first["_interval_step"], first["_scored_step"]
+    assert 1 <= interval <= 2 and 1 <= scored <= 2 and interval + scored <= 3
     df2, _ = _random_dag_data(n=30, d=5, seed=7)
     with count_traces() as second:
         augment(df2, g, threshold=1e-2, devices=1)
-    assert second["_sorted_step"] == 0 and second["_scored_step"] == 0
+    assert second["_interval_step"] == 0 and second["_scored_step"] == 0
 
 
 @pytest.mark.slow
 def test_nearby_row_counts_share_compiled_steps(monkeypatch):
-    # 200 and 205 rows pad to one bucket of 208: the second run traces no step (sorted, scored
+    # 200 and 205 rows pad to one bucket of 208: the second run traces no step (interval, scored
     # or pruned), and its rows and weights are still the numpy twin's.
     assert engine.padded_rows(200) == engine.padded_rows(205) == 208
     df, g = _random_dag_data(n=200, d=4, seed=8)
     df2, _ = _random_dag_data(n=205, d=4, seed=9)
     monkeypatch.setattr(front, "NUMPY_MAX_CANDIDATES", 0)
-    monkeypatch.setattr(engine, "_SORTED_MIN_ROWS_PER_N", 10**9)
+    monkeypatch.setattr(engine, "_INTERVAL_MIN_ROWS_PER_N", 10**9)
     monkeypatch.setattr(pruned, "choose_leaves", lambda *a, **k: 4)
     kw = dict(threshold=1e-3, bandwidth_scale=0.3, devices=1)
     with count_traces() as first:
         a = augment(df, g, **kw)
-    assert {s["path"] for s in a.config["steps"]} == {"sorted", "pruned"}, a.config["steps"]
-    assert first["_sorted_step"] + first["_pruned_step"] >= 2
+    assert {s["path"] for s in a.config["steps"]} == {"interval", "pruned"}, a.config["steps"]
+    assert first["_interval_step"] + first["_pruned_step"] >= 2
     with count_traces() as second:
         b = augment(df2, g, **kw)
     assert [s["path"] for s in b.config["steps"]] == [s["path"] for s in a.config["steps"]]
-    assert second["_sorted_step"] == second["_scored_step"] == second["_pruned_step"] == 0
+    assert second["_interval_step"] == second["_scored_step"] == second["_pruned_step"] == 0
     c = augment_numpy(df2, g, threshold=1e-3, bandwidth_scale=0.3)
     assert len(b) == len(c) > 0
     np.testing.assert_array_equal(b.source_rows, c.source_rows)
@@ -364,6 +392,7 @@ def test_pruned_step_matches_brute_force(monkeypatch, name):
     h = {v: scale * _normal_reference(df[v].to_numpy()) for v in nodes if v not in categorical}
     monkeypatch.setattr(pruned, "choose_leaves", lambda *a, **k: 2)
     monkeypatch.setattr(pruned, "leaf_size", lambda n: 2)
+    monkeypatch.setattr(engine, "_INTERVAL_MIN_ROWS_PER_N", 10**9)  # one-column pillows too
     threshold = 0.05
     aug = augment(df, g, threshold=threshold, kernel=kernel, bandwidth=h, categorical=categorical, devices=1)
     steps = [s for s in aug.config["steps"] if s["path"] == "pruned"]
@@ -388,7 +417,7 @@ def test_pruned_step_matches_brute_force(monkeypatch, name):
 def test_pruned_path_is_chosen_and_exact_at_small_bandwidths(monkeypatch, scale):
     # The automatic choice, at a size where pruning pays: same rows and weights as numpy.
     df, g = _random_dag_data(n=400, d=4, seed=8)
-    monkeypatch.setattr(engine, "_SORTED_MIN_ROWS_PER_N", 10**9)
+    monkeypatch.setattr(engine, "_INTERVAL_MIN_ROWS_PER_N", 10**9)
     a = augment(df, g, threshold=1e-3, bandwidth_scale=scale, devices=1)
     paths = [s["path"] for s in a.config["steps"]]
     assert "pruned" in paths, a.config["steps"]

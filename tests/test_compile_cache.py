@@ -242,11 +242,11 @@ def test_augment_identical_with_and_without_export_cache(export_dir, monkeypatch
     off = run()
     monkeypatch.delenv(DISABLE_ENV)
     first = run()
-    engine._expand_sorted.clear_cache()
+    engine._expand_interval.clear_cache()
     engine._expand_scored.clear_cache()
     with count_traces() as traces:
         second = run()
-    assert traces["_sorted_step"] == 0 and traces["_scored_step"] == 0
+    assert traces["_interval_step"] == 0 and traces["_scored_step"] == 0
     assert list(export_dir.glob("*.bin"))
     for aug in (first, second):
         pd.testing.assert_frame_equal(aug.data, off.data)
