@@ -3,7 +3,8 @@
 The persistent compilation cache (:mod:`causalda_jax._compile_cache`) saves the backend compile,
 but its key is the lowered module: every process still traces the Python function and lowers
 it to StableHLO. :func:`cached_jit` jits an entry point so that, per (function, static
-arguments, input shapes and dtypes, platform, JAX version), the first process serializes the
+arguments, input shapes and dtypes, platform, JAX version, and a fingerprint of this package's
+source, so that a changed library never runs an old program), the first process serializes the
 program with :mod:`jax.export` to ``$XDG_CACHE_HOME/causalda-jax/export`` and later processes
 deserialize it and call it, without running the Python function. Every call, first or later,
 runs the exported program, so results do not depend on the cache's state.
@@ -32,7 +33,7 @@ import numpy as np
 
 from ._compile_cache import DISABLE_ENV, compile_cache_dir
 
-__all__ = ["HIT_EVENT", "LOAD_EVENT", "MISS_EVENT", "cached_jit", "export_cache_dir", "to_device"]
+__all__ = ["HIT_EVENT", "LOAD_EVENT", "MISS_EVENT", "cached_jit", "code_fingerprint", "export_cache_dir", "to_device"]
 
 HIT_EVENT = "/causalda/export_cache/hit"
 """``jax.monitoring`` event: an exported program was read from disk (no trace, no lowering)."""
@@ -56,6 +57,20 @@ def export_cache_dir() -> Path | None:
     if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
         return None
     return compile_cache_dir().parent / "export"
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint(root: Path = Path(__file__).parent) -> str:
+    """A hash of the Python sources under ``root`` (this package): part of every export key.
+
+    Example:
+        >>> len(code_fingerprint())
+        16
+    """
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def to_device(value, dtype=None) -> jax.Array:
@@ -264,7 +279,7 @@ def cached_jit(fun: Callable, *, static_argnames: tuple[str, ...] | str = ()) ->
         shapes, platform = signature
         key = "|".join(
             (qualified, repr(sorted(kwargs.items())), str(tree), shapes, platform, jax.__version__,
-             str(jax.config.jax_enable_x64))
+             str(jax.config.jax_enable_x64), code_fingerprint())
         )  # fmt: skip
         call = loaded.get(key)
         if call is not None:

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from ._custom_types import Array, Bool, Float, Int
-from ._kernels import log_kernel_matrix
+from ._kernels import _log_term, log_box_bound, log_kernel_matrix
 from ._noise import gumbel, materialized, pair_gumbels
 from ._sharding import pad_to_multiple
 
@@ -208,8 +208,7 @@ def leaf_bounds(z: Float[Array, "b c"], lo: Float[Array, "l c"], hi: Float[Array
 
     An empty box (``lo = +inf``, ``hi = -inf``) has its nearest point at infinity: ``-inf``.
     """
-    nearest = jnp.minimum(jnp.maximum(z[:, None, :], lo[None]), hi[None])
-    return _row_log_kernel(z, nearest, hp, cp, kernel)
+    return log_box_bound(z, lo, hi, hp, cp, kernel)
 
 
 def leaf_lower_bounds(pillow: Pillow, boxes: LeafBoxes, kernel: str) -> Float[Array, "b l"]:
@@ -222,14 +221,21 @@ def leaf_lower_bounds(pillow: Pillow, boxes: LeafBoxes, kernel: str) -> Float[Ar
     """
     z, hp, cp, mask = pillow.z, pillow.hp, pillow.cp, pillow.mask
     lo, hi = boxes.lo, boxes.hi
-    zb = z[:, None, :]
+    # One column at a time, as (b, l) arrays: a (b, l, c) broadcast reduced over its short
+    # last axis is many times slower on XLA's CPU backend.
+    total = jnp.zeros((z.shape[0], lo.shape[0]), jnp.result_type(z, lo, hp))
+    for j in range(z.shape[1]):
+        zj, lo_j, hi_j = z[:, j, None], lo[None, :, j], hi[None, :, j]
+        if kernel == "gaussian":
+            cont = -0.5 * ((zj - boxes.mean[None, :, j]) ** 2 + boxes.var[None, :, j]) / (hp[j] * hp[j])
+            cat = jnp.where((lo_j == hi_j) & (zj == lo_j), 0.0, -jnp.inf)
+            total = total + jnp.where(cp[j], cat, jnp.where(mask[j], cont, 0.0))
+        else:
+            far = jnp.where(jnp.abs(zj - lo_j) > jnp.abs(zj - hi_j), lo_j, hi_j)
+            total = total + _log_term(zj - jnp.where(mask[j], far, zj), hp[j], cp[j], kernel)
     if kernel == "gaussian":
-        cont = -0.5 * ((zb - boxes.mean[None]) ** 2 + boxes.var[None]) / (hp * hp)
-        cat = jnp.where((lo[None] == hi[None]) & (zb == lo[None]), 0.0, -jnp.inf)
-        total = jnp.where(cp, cat, jnp.where(mask, cont, 0.0)).sum(axis=-1)
-        return jnp.where((lo <= hi).all(axis=-1)[None], total, -jnp.inf)
-    far = jnp.where(jnp.abs(zb - lo[None]) > jnp.abs(zb - hi[None]), lo[None], hi[None])
-    return _row_log_kernel(z, jnp.where(mask, far, zb), hp, cp, kernel)
+        total = jnp.where((lo <= hi).all(axis=-1)[None], total, -jnp.inf)
+    return total
 
 
 def _log_counts(n_leaves: int, n_rows, leaf: int) -> Float[Array, " l"]:

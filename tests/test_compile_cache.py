@@ -15,6 +15,7 @@ import pytest
 
 import causalda_jax as cda
 import causalda_jax._expand as engine
+import causalda_jax._export_cache as export_cache
 from causalda_jax._draw_chunk import draw_chunk
 from causalda_jax._compile_cache import DISABLE_ENV, bucket, compile_cache_dir, enable_compile_cache
 from causalda_jax._export_cache import HIT_EVENT, MISS_EVENT, cached_jit, export_cache_dir
@@ -154,6 +155,26 @@ def test_export_cache_one_file_per_signature(export_dir):
     fn((args[0][:9], args[1]), scale, power=2, shift=0.0)  # another shape
     fn(args, scale, power=2, shift=0.0)  # in memory: no new file
     assert len(list(export_dir.glob("*.bin"))) == 3
+
+
+def test_export_key_holds_the_library_source(export_dir, monkeypatch, tmp_path):
+    # A program exported by other library code is never read back: the key holds a hash of the
+    # package's sources, and that hash follows every byte of them.
+    fingerprint = export_cache.code_fingerprint.__wrapped__  # uncached
+    args, scale = _mix_args(np.float32)
+    cached_jit(_mix, static_argnames=("power", "shift"))(args, scale, power=2, shift=0.0)
+    monkeypatch.setattr(export_cache, "code_fingerprint", lambda: "another version")
+    with _events() as seen:
+        cached_jit(_mix, static_argnames=("power", "shift"))(args, scale, power=2, shift=0.0)
+    assert MISS_EVENT in seen and HIT_EVENT not in seen
+    assert len(list(export_dir.glob("*.bin"))) == 2
+    src = tmp_path / "pkg"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.py").write_text("x = 1\n")
+    (src / "sub" / "b.py").write_text("y = 2\n")
+    before = fingerprint(src)
+    (src / "sub" / "b.py").write_text("y = 3\n")
+    assert fingerprint(src) != before
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "other_program"])
