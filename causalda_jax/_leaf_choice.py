@@ -270,6 +270,22 @@ def _compacted(need: Bool[Array, " b"], size: int, fn, out):
     return jax.lax.fori_loop(0, trips, group, out)
 
 
+def _first_members(member: Bool[Array, "g l"], k: int) -> Int[Array, "g k"]:
+    """The first ``k`` leaves of each row of ``member``, in order (``l`` in unused slots).
+
+    ``k`` passes of a min-reduction: on XLA's CPU backend a cumsum over the row (to scatter each
+    member to its rank) costs several times more.
+    """
+    n_leaves = member.shape[1]
+    iota = jax.lax.broadcasted_iota(jnp.int32, member.shape, 1)
+    found = []
+    for _ in range(k):
+        first = jnp.min(jnp.where(member, iota, n_leaves), axis=1)
+        found.append(first)
+        member = member & (iota != first[:, None])
+    return jnp.stack(found, axis=1)
+
+
 def choose_leaf_pruned(
     k_leaf: Int[Array, " 2"], s: Int[Array, " b"], pillow: Pillow, boxes: LeafBoxes, n_rows, config: ChoiceConfig
 ) -> tuple[Int[Array, " b"], Bool[Array, " b"], Int[Array, " b"]]:
@@ -307,11 +323,7 @@ def choose_leaf_pruned(
     ).astype(jnp.int8)
 
     def candidates(idx):
-        m = member[idx]
-        slot = jnp.where(m, jnp.cumsum(m, axis=1, dtype=jnp.int32) - 1, n_cand)
-        rows = jnp.arange(idx.shape[0], dtype=jnp.int32)[:, None]
-        empty = jnp.full((idx.shape[0], n_cand), n_leaves, jnp.int32)
-        cand = empty.at[rows, slot].set(ids[: idx.shape[0]], mode="drop")  # the members, in leaf order
+        cand = _first_members(member[idx], n_cand)  # the members, in leaf order; n_leaves past the last
         valid = cand < n_leaves
         cand = jnp.where(valid, cand, 0)
         log_k = _gathered_log_kernel(pillow._replace(z=pillow.z[idx]), _leaf_rows(cand, leaf), n_rows, kernel)

@@ -74,7 +74,7 @@ _LEAF = 128
 # Leaves whose exact masses the pruned sampler computes when bounds alone do not decide (0: the
 # full scan for every draw), and the group sizes (samples) of its second and third stages.
 _CANDIDATE_LEAVES = 8
-_CANDIDATE_GROUP = 64
+_CANDIDATE_GROUP = 256
 _FULL_GROUP = 16
 # Redraw rounds for samples that reach a variable with no kernel conditional.
 _MAX_ROUNDS = 100
