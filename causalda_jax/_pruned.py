@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._custom_types import Array, Bool, Float, Int
+from ._custom_types import Array, Float, Int
 from ._expand import Training, append_kept, empty_output, flat_ids, full_scores, unflatten
 from ._export_cache import cached_jit, to_device
 from ._host_step import log_kernel_numpy
