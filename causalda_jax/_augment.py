@@ -221,7 +221,7 @@ def _run_single(plan, cap, chunk, limit, max_rows, names, callback, steps):
                               pruned_fraction=1.0 - scored / (kept * n))
             else:
                 *device, count = expand(train, pillow, to_device(var, jnp.int32), *device, count, log_threshold,
-                                        kernel=plan.kernel, chunk=chunk, rows=kept, interval_step=path == "interval")
+                                        kernel=plan.kernel, chunk=chunk, interval_step=path == "interval")
             kept = int(count)
         record["rows_out"] = kept
         steps.append(record)

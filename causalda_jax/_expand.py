@@ -44,15 +44,18 @@ class Training(NamedTuple):
         """``(x, h, is_categorical, n)`` restricted to the conditioning columns ``pillow``."""
         return Training(self.x[:, pillow], self.h[pillow], self.is_categorical[pillow], self.n)
 
+    def real(self) -> Bool[Array, " n_pad"]:
+        """Whether each row is a training row rather than padding."""
+        return jnp.arange(self.x.shape[0], dtype=self.n.dtype) < self.n
+
     def log_uniform(self, dtype) -> Float[Array, " n_pad"]:
         """``log(1/n)`` on the real rows, ``-inf`` on the padding: a root's conditional."""
-        real = jnp.arange(self.x.shape[0], dtype=self.n.dtype) < self.n
-        return jnp.where(real, -jnp.log(self.n.astype(dtype)), -jnp.inf)
+        return jnp.where(self.real(), -jnp.log(self.n.astype(dtype)), -jnp.inf)
 
     def log_kernel(self, z: Float[Array, "b c"], kernel: str) -> Float[Array, "b n_pad"]:
         """``log K_h(z_b - x_i)`` against every row, ``-inf`` on the padding."""
-        real = jnp.arange(self.x.shape[0], dtype=self.n.dtype) < self.n
-        return jnp.where(real[None, :], log_kernel_matrix(z, self.x, self.h, self.is_categorical, kernel), -jnp.inf)
+        return jnp.where(self.real()[None, :], log_kernel_matrix(z, self.x, self.h, self.is_categorical, kernel),
+                         -jnp.inf)
 
 
 def padded_rows(n: int) -> int:
@@ -199,7 +202,7 @@ def _interval_step(
     """
     cap = parent_idx.shape[0]
     n = train.x.shape[0]
-    real = jnp.arange(n, dtype=train.n.dtype) < train.n
+    real = train.real()
     idx_dtype = parent_idx.dtype
     if pillow.shape[0] == 0:
         log_uniform = train.log_uniform(parent_lw.dtype)
@@ -337,10 +340,8 @@ def use_interval(pillow: tuple, n: int, rows: int) -> bool:
     return len(pillow) == 1 and rows >= _INTERVAL_MIN_ROWS_PER_N * n
 
 
-def expand(train: Training, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, rows, interval_step=None):
-    """One step on one device; ``rows`` is the current number of kept rows (known on the host)."""
-    if interval_step is None:
-        interval_step = use_interval(pillow, train.x.shape[0], rows)
+def expand(train: Training, pillow, var, idx, lw, count, log_threshold, *, kernel, chunk, interval_step: bool):
+    """One step on one device: the interval step, or the scored step over chunks of parent rows."""
     if interval_step:
         step = partial(_expand_interval, kernel=kernel)
     else:
